@@ -1,0 +1,773 @@
+"""The evidence store: an append-only, tamper-evident log of signed attestations.
+
+SQLite at ``.aisec/evidence.db`` by default; PostgreSQL when the URL (``AISEC_DB`` or
+``--db``) is ``postgresql://…``. Entries, their signed tree heads and the derived
+indexes (subjects, findings, runs) live in the same database; ``verify`` recomputes
+all of it. Appends are serialised by the database (``BEGIN IMMEDIATE`` on SQLite, a
+row lock on PostgreSQL), so concurrent writers lose nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from aisec.core.errors import FormatError, InputError, StoreError
+from aisec.core.evidence.attestation import Envelope, Statement, canonical_json, sign_statement
+from aisec.core.evidence.keys import PublicKey, SigningKey, aisec_home
+from aisec.core.evidence.merkle import (
+    Frontier,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+)
+from aisec.core.evidence.verify import (
+    Problem,
+    ProblemKind,
+    RawEntry,
+    TreeHead,
+    VerifyReport,
+    verify_log,
+)
+from aisec.core.findings import Finding, finding_from_json
+
+__all__ = [
+    "EXPORT_SCHEMA",
+    "EvidenceStore",
+    "LogEntry",
+    "default_store_url",
+    "read_export",
+    "verify_export",
+]
+
+log = logging.getLogger(__name__)
+
+EXPORT_SCHEMA = "aisec.evidence-export/v1"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+metadata = sa.MetaData()
+log_state = sa.Table(
+    "aisec_log_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("log_id", sa.String(36), nullable=False),
+    sa.Column("frontier", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+entries_t = sa.Table(
+    "aisec_entries",
+    metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf_hash", sa.String(64), nullable=False),
+    sa.Column("envelope", sa.Text, nullable=False),
+    sa.Column("predicate_type", sa.String(200), nullable=False, index=True),
+    sa.Column("stage", sa.String(32), nullable=False, index=True),
+    sa.Column("keyid", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+heads_t = sa.Table(
+    "aisec_tree_heads",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("keyid", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+)
+subjects_t = sa.Table(
+    "aisec_subjects",
+    metadata,
+    sa.Column("idx", sa.BigInteger, nullable=False, index=True),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(71), nullable=False, index=True),
+    sa.PrimaryKeyConstraint("idx", "ordinal"),
+)
+findings_t = sa.Table(
+    "aisec_findings",
+    metadata,
+    sa.Column("idx", sa.BigInteger, nullable=False, index=True),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("rule_id", sa.String(32), nullable=False),
+    sa.Column("stage", sa.String(32), nullable=False, index=True),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("subject_digest", sa.String(71)),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("idx", "ordinal"),
+)
+runs_t = sa.Table(
+    "aisec_runs",
+    metadata,
+    sa.Column("run_id", sa.String(200), primary_key=True),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("control", sa.String(64), nullable=False),
+    sa.Column("first_idx", sa.BigInteger, nullable=False),
+    sa.Column("last_idx", sa.BigInteger, nullable=False),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32)),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+keys_t = sa.Table(
+    "aisec_keys",
+    metadata,
+    sa.Column("keyid", sa.String(64), primary_key=True),
+    sa.Column("key_type", sa.String(16), nullable=False),
+    sa.Column("pem", sa.Text, nullable=False),
+    sa.Column("added_at", sa.String(32), nullable=False),
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def default_store_url() -> str:
+    """``$AISEC_DB`` or SQLite at ``.aisec/evidence.db``."""
+    return os.environ.get("AISEC_DB") or f"sqlite:///{aisec_home() / 'evidence.db'}"
+
+
+def _normalise_url(url: str) -> str:
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme in ("sqlite", "postgresql+psycopg"):
+        return url
+    raise InputError(
+        f"unsupported evidence store URL scheme {scheme!r}: use sqlite:///PATH or postgresql://…"
+    )
+
+
+def _redact(url: str) -> str:
+    with contextlib.suppress(Exception):
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    return url
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    index: int
+    leaf_hash: str
+    envelope: Envelope
+    predicate_type: str
+    stage: str
+    keyid: str
+    created_at: str
+
+    @property
+    def statement(self) -> Statement:
+        return self.envelope.statement()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "leaf_hash": self.leaf_hash,
+            "predicate_type": self.predicate_type,
+            "stage": self.stage,
+            "keyid": self.keyid,
+            "created_at": self.created_at,
+            "envelope": self.envelope.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class _Derived:
+    subjects: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    run: dict[str, Any] | None
+
+
+def _entry_stage(statement: Statement) -> str:
+    """The lifecycle stage an entry is filed under.
+
+    A stage's own predicate names it; the core artifact predicate may carry one.
+    """
+    stage = statement.predicate.get("stage")
+    if statement.stage == "core" and isinstance(stage, str) and stage:
+        return stage[:32]
+    return statement.stage
+
+
+def _derive(index: int, statement: Statement) -> _Derived:
+    """Index rows computed from a statement; verify recomputes and compares them."""
+    subjects = [
+        {"idx": index, "ordinal": i, "name": s.name, "digest": s.digest}
+        for i, s in enumerate(statement.subjects)
+    ]
+    findings = []
+    for i, raw in enumerate(statement.predicate.get("findings") or []):
+        f = finding_from_json(raw)
+        findings.append(
+            {
+                "idx": index,
+                "ordinal": i,
+                "rule_id": f.id,
+                "stage": f.stage,
+                "severity": f.severity.value,
+                "subject_digest": f.subject.digest,
+                "body": json.dumps(f.to_json(), sort_keys=True),
+            }
+        )
+    run_raw = statement.predicate.get("run")
+    run = None
+    if isinstance(run_raw, dict) and run_raw.get("id"):
+        run = {"run_id": str(run_raw["id"]), "status": run_raw.get("status")}
+    return _Derived(subjects=subjects, findings=findings, run=run)
+
+
+class EvidenceStore:
+    """Open with :meth:`open`; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, engine: Engine, url: str, *, witness_dir: Path | None = None) -> None:
+        self._engine = engine
+        self.url = url
+        self._witness_dir = witness_dir or aisec_home() / "witness"
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, create: bool = True, witness_dir: Path | None = None
+    ) -> EvidenceStore:
+        """Open (and by default create) the store at ``url``.
+
+        ``witness_dir`` holds the newest tree head this client has seen, outside the
+        database (default ``.aisec/witness``).
+        """
+        raw = url or default_store_url()
+        full = _normalise_url(raw)
+        shown = _redact(full)
+        if full.startswith("sqlite"):
+            engine = cls._sqlite_engine(full, shown, create=create)
+        else:
+            engine = sa.create_engine(full, pool_pre_ping=True)
+        store = cls(engine, shown, witness_dir=witness_dir)
+        try:
+            store._ensure_schema(create=create)
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open the evidence store {shown}: {exc.orig}", url=shown
+            ) from exc
+        except sa.exc.DatabaseError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"evidence store {shown} is unreadable ({exc.orig}); restore it from a backup "
+                "or an export",
+                url=shown,
+            ) from exc
+        return store
+
+    @staticmethod
+    def _sqlite_engine(full: str, shown: str, *, create: bool) -> Engine:
+        db = sa.engine.make_url(full).database
+        if db and db != ":memory:":
+            path = Path(db)
+            if path.exists():
+                with path.open("rb") as fh:
+                    head = fh.read(16)
+                if head and head != _SQLITE_MAGIC:
+                    raise StoreError(
+                        f"{path} is not an SQLite database (corrupted or a different file); "
+                        "nothing was changed — restore it from a backup or an export",
+                        url=shown,
+                    )
+            elif not create:
+                raise StoreError(f"no evidence store at {path}", url=shown)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(full, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout = 60000")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    def _ensure_schema(self, *, create: bool) -> None:
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7283910)"))
+            if create:
+                metadata.create_all(conn)
+            elif not sa.inspect(conn).has_table(log_state.name):
+                raise StoreError(f"{self.url} holds no aisec evidence log", url=self.url)
+            row = conn.execute(sa.select(log_state.c.id)).first()
+            if row is None:
+                conn.execute(
+                    log_state.insert().values(
+                        id=1,
+                        log_id=str(uuid.uuid4()),
+                        frontier=json.dumps(Frontier().to_json()),
+                        created_at=_now(),
+                    )
+                )
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> EvidenceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- writing
+    def record(
+        self, statement: Statement, key: SigningKey, *, run_id: str | None = None
+    ) -> LogEntry:
+        """Sign ``statement`` with ``key`` and append it."""
+        if run_id is not None:
+            predicate = dict(statement.predicate)
+            run = dict(predicate.get("run") or {})
+            run.setdefault("id", run_id)
+            predicate["run"] = run
+            statement = Statement(statement.subjects, statement.predicate_type, predicate)
+        return self.append(sign_statement(statement, key), key)
+
+    def append(self, envelope: Envelope, key: SigningKey) -> LogEntry:
+        """Append a signed envelope; ``key`` signs the new tree head."""
+        statement = envelope.statement()
+        envelope_keyids = set(envelope.verified_keyids([key.public]))
+        raw = envelope.to_bytes()
+        leaf = leaf_hash(raw)
+        created = _now()
+        derived_probe = _derive(0, statement)  # validate findings before taking the lock
+        del derived_probe
+        with self._engine.begin() as conn:
+            state = conn.execute(
+                sa.select(log_state).where(log_state.c.id == 1).with_for_update()
+            ).one()
+            frontier = Frontier.from_json(json.loads(state.frontier))
+            index = frontier.size
+            frontier.append(leaf)
+            self._remember_key(conn, key.public)
+            conn.execute(
+                entries_t.insert().values(
+                    idx=index,
+                    leaf_hash=leaf.hex(),
+                    envelope=raw.decode(),
+                    predicate_type=statement.predicate_type,
+                    stage=_entry_stage(statement),
+                    keyid=envelope.signatures[0].keyid,
+                    created_at=created,
+                )
+            )
+            self._write_derived(conn, index, statement, created)
+            head = TreeHead.create(
+                log_id=state.log_id,
+                size=frontier.size,
+                root=frontier.root(),
+                last_leaf=leaf,
+                timestamp=created,
+                sign=key.sign,
+                keyid=key.keyid,
+            )
+            conn.execute(
+                heads_t.insert().values(
+                    size=frontier.size,
+                    body=head.body.decode(),
+                    keyid=head.keyid,
+                    signature=base64.b64encode(head.signature).decode(),
+                )
+            )
+            conn.execute(
+                log_state.update()
+                .where(log_state.c.id == 1)
+                .values(frontier=json.dumps(frontier.to_json()))
+            )
+        if not envelope_keyids:
+            log.info("entry #%d is signed by a key other than the appender's", index)
+        self._write_witness(state.log_id, head)
+        return LogEntry(
+            index=index,
+            leaf_hash=leaf.hex(),
+            envelope=envelope,
+            predicate_type=statement.predicate_type,
+            stage=_entry_stage(statement),
+            keyid=envelope.signatures[0].keyid,
+            created_at=created,
+        )
+
+    def _remember_key(self, conn: Connection, key: PublicKey) -> None:
+        exists = conn.execute(
+            sa.select(keys_t.c.keyid).where(keys_t.c.keyid == key.keyid)
+        ).first()
+        if exists is None:
+            conn.execute(
+                keys_t.insert().values(
+                    keyid=key.keyid,
+                    key_type=key.key_type.value,
+                    pem=key.pem().decode(),
+                    added_at=_now(),
+                )
+            )
+
+    def _write_derived(
+        self, conn: Connection, index: int, statement: Statement, created: str
+    ) -> None:
+        d = _derive(index, statement)
+        if d.subjects:
+            conn.execute(subjects_t.insert(), d.subjects)
+        if d.findings:
+            conn.execute(findings_t.insert(), d.findings)
+        if d.run is not None:
+            row = conn.execute(
+                sa.select(runs_t).where(runs_t.c.run_id == d.run["run_id"])
+            ).first()
+            if row is None:
+                conn.execute(
+                    runs_t.insert().values(
+                        run_id=d.run["run_id"],
+                        stage=_entry_stage(statement),
+                        control=statement.control,
+                        first_idx=index,
+                        last_idx=index,
+                        entries=1,
+                        status=d.run["status"],
+                        updated_at=created,
+                    )
+                )
+            else:
+                conn.execute(
+                    runs_t.update()
+                    .where(runs_t.c.run_id == d.run["run_id"])
+                    .values(
+                        last_idx=index,
+                        entries=row.entries + 1,
+                        status=d.run["status"] or row.status,
+                        updated_at=created,
+                    )
+                )
+
+    def _witness_path(self, log_id: str) -> Path:
+        return self._witness_dir / f"{log_id}.json"
+
+    def _write_witness(self, log_id: str, head: TreeHead) -> None:
+        """Keep the newest head seen by this client outside the database.
+
+        A database rolled back to an earlier state (entries and heads cut off together)
+        is consistent with itself; only a head remembered elsewhere exposes it.
+        """
+        path = self._witness_path(log_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                with contextlib.suppress(ValueError, FormatError, OSError):
+                    old = TreeHead.from_json(json.loads(path.read_text()))
+                    if old.size >= head.size:
+                        return
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(head.to_json(), indent=2))
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not update the witness head at %s: %s", path, exc.strerror)
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def log_id(self) -> str:
+        with self._engine.connect() as conn:
+            return str(conn.execute(sa.select(log_state.c.log_id)).scalar_one())
+
+    def size(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(entries_t)).scalar_one())
+
+    def _row_to_entry(self, row: Any) -> LogEntry:
+        return LogEntry(
+            index=int(row.idx),
+            leaf_hash=row.leaf_hash,
+            envelope=Envelope.from_bytes(row.envelope.encode()),
+            predicate_type=row.predicate_type,
+            stage=row.stage,
+            keyid=row.keyid,
+            created_at=row.created_at,
+        )
+
+    def entries(
+        self,
+        *,
+        stage: str | None = None,
+        predicate_type: str | None = None,
+        subject_digest: str | None = None,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        q = sa.select(entries_t).order_by(entries_t.c.idx)
+        if stage:
+            q = q.where(entries_t.c.stage == stage)
+        if predicate_type:
+            q = q.where(entries_t.c.predicate_type == predicate_type)
+        if subject_digest:
+            q = q.where(
+                entries_t.c.idx.in_(
+                    sa.select(subjects_t.c.idx).where(subjects_t.c.digest == subject_digest)
+                )
+            )
+        if limit:
+            q = q.limit(limit)
+        with self._engine.connect() as conn:
+            return [self._row_to_entry(r) for r in conn.execute(q)]
+
+    def get(self, index: int) -> LogEntry:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(entries_t).where(entries_t.c.idx == index)).first()
+        if row is None:
+            raise InputError(f"no entry #{index} in the evidence log ({self.size()} entries)")
+        return self._row_to_entry(row)
+
+    def findings(self, *, stage: str | None = None) -> list[tuple[int, Finding]]:
+        q = sa.select(findings_t).order_by(findings_t.c.idx, findings_t.c.ordinal)
+        if stage:
+            q = q.where(findings_t.c.stage == stage)
+        with self._engine.connect() as conn:
+            return [(int(r.idx), finding_from_json(json.loads(r.body))) for r in conn.execute(q)]
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(runs_t).order_by(runs_t.c.first_idx)).mappings()
+            return [dict(r) for r in rows]
+
+    def keys(self) -> list[PublicKey]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(keys_t.c.pem)).scalars().all()
+        return [PublicKey.from_pem(p.encode(), source="stored key") for p in rows]
+
+    def heads(self) -> list[TreeHead]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(heads_t).order_by(heads_t.c.size)).all()
+        return [
+            TreeHead(
+                body=r.body.encode(),
+                keyid=r.keyid,
+                signature=base64.b64decode(r.signature),
+            )
+            for r in rows
+        ]
+
+    def latest_head(self) -> TreeHead | None:
+        with self._engine.connect() as conn:
+            r = conn.execute(sa.select(heads_t).order_by(heads_t.c.size.desc()).limit(1)).first()
+        if r is None:
+            return None
+        return TreeHead(r.body.encode(), r.keyid, base64.b64decode(r.signature))
+
+    def _raw_entries(self) -> list[RawEntry]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(entries_t.c.idx, entries_t.c.leaf_hash, entries_t.c.envelope)
+            ).all()
+        return [RawEntry(int(r.idx), r.leaf_hash, r.envelope.encode()) for r in rows]
+
+    def _leaves(self) -> list[bytes]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(entries_t.c.leaf_hash).order_by(entries_t.c.idx)
+            ).scalars()
+            return [bytes.fromhex(h) for h in rows]
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        leaves = self._leaves()
+        try:
+            return inclusion_proof(leaves, index, size)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        leaves = self._leaves()
+        try:
+            return consistency_proof(leaves, old_size, new_size)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+
+    # ---------------------------------------------------------------- verifying
+    def witness(self) -> TreeHead | None:
+        path = self._witness_path(self.log_id)
+        if not path.exists():
+            return None
+        try:
+            return TreeHead.from_json(json.loads(path.read_text()))
+        except (ValueError, FormatError, OSError):
+            return None
+
+    def verify(
+        self,
+        keys: Sequence[PublicKey] | None = None,
+        *,
+        witness: TreeHead | None = None,
+        use_local_witness: bool = True,
+    ) -> VerifyReport:
+        """Recompute leaves, roots, signatures and every derived index row."""
+        pinned = bool(keys)
+        trust = list(keys) if keys else self.keys()
+        if witness is None and use_local_witness:
+            witness = self.witness()
+        report = verify_log(
+            self._raw_entries(), self.heads(), trust, pinned=pinned, witness=witness
+        )
+        named = {p.index for p in report.problems}
+        removed = [p.index for p in report.problems if p.kind is ProblemKind.REMOVED and p.index]
+        index_problems = self._verify_indexes(named, after=min(removed, default=None))
+        if not index_problems:
+            return report
+        return dataclasses.replace(report, problems=tuple([*report.problems, *index_problems]))
+
+    def _verify_indexes(self, already: set[int | None], *, after: int | None) -> list[Problem]:
+        """Derived rows against signed content; positions shifted by a removal are skipped."""
+        problems = []
+        with self._engine.connect() as conn:
+            subj = _group(conn.execute(sa.select(subjects_t)).mappings())
+            finds = _group(conn.execute(sa.select(findings_t)).mappings())
+            runs = {r["run_id"]: dict(r) for r in conn.execute(sa.select(runs_t)).mappings()}
+            entry_rows = conn.execute(sa.select(entries_t).order_by(entries_t.c.idx)).all()
+        expected_runs: dict[str, list[int]] = {}
+        for row in entry_rows:
+            i = int(row.idx)
+            if i in already or (after is not None and i >= after):
+                continue
+            try:
+                st = Envelope.from_bytes(row.envelope.encode()).statement()
+                d = _derive(i, st)
+            except (FormatError, ValueError, KeyError):
+                continue  # already reported as a changed entry
+            if d.run is not None:
+                expected_runs.setdefault(d.run["run_id"], []).append(i)
+            columns_ok = row.predicate_type == st.predicate_type and row.stage == _entry_stage(st)
+            if (
+                not columns_ok
+                or _strip(subj.get(i, [])) != _strip(d.subjects)
+                or _strip(finds.get(i, [])) != _strip(d.findings)
+            ):
+                problems.append(
+                    Problem(
+                        ProblemKind.INDEX,
+                        i,
+                        f"entry #{i}: the subject/finding index rows were altered and no "
+                        "longer match its signed content",
+                    )
+                )
+        for rid, idxs in expected_runs.items():
+            r = runs.get(rid)
+            if r is None or (r["first_idx"], r["last_idx"], r["entries"]) != (
+                idxs[0],
+                idxs[-1],
+                len(idxs),
+            ):
+                problems.append(
+                    Problem(
+                        ProblemKind.INDEX,
+                        idxs[-1],
+                        f"run {rid!r}: its index row no longer matches entries {idxs[0]}.."
+                        f"{idxs[-1]}",
+                    )
+                )
+        return problems
+
+    # ---------------------------------------------------------------- exporting
+    def export(self, out: IO[str]) -> int:
+        """JSON lines that :func:`verify_export` checks offline with the public key."""
+        with self._engine.connect() as conn:
+            log_id = conn.execute(sa.select(log_state.c.log_id)).scalar_one()
+        out.write(json.dumps({"schema": EXPORT_SCHEMA, "log_id": log_id}) + "\n")
+        for k in self.keys():
+            out.write(json.dumps({"key": {"keyid": k.keyid, "pem": k.pem().decode()}}) + "\n")
+        count = 0
+        with self._engine.connect() as conn:
+            for r in conn.execute(sa.select(entries_t).order_by(entries_t.c.idx)):
+                out.write(
+                    json.dumps(
+                        {
+                            "entry": {
+                                "index": int(r.idx),
+                                "leaf_hash": r.leaf_hash,
+                                "created_at": r.created_at,
+                                "envelope": json.loads(r.envelope),
+                            }
+                        },
+                        sort_keys=True,
+                    )
+                    + "\n"
+                )
+                count += 1
+        for h in self.heads():
+            out.write(json.dumps({"tree_head": h.to_json()}, sort_keys=True) + "\n")
+        return count
+
+
+def _group(rows: Iterator[Any]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(int(r["idx"]), []).append(dict(r))
+    return out
+
+
+def _strip(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
+
+
+def read_export(lines: IO[str]) -> tuple[str, list[RawEntry], list[TreeHead], list[PublicKey]]:
+    """Parse an export; entries keep the exact canonical bytes that were hashed."""
+    log_id = ""
+    entries: list[RawEntry] = []
+    heads: list[TreeHead] = []
+    keys: list[PublicKey] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise FormatError(f"export line {n} is not JSON") from exc
+        if not isinstance(obj, dict):
+            raise FormatError(f"export line {n} is not a JSON object")
+        try:
+            if "schema" in obj:
+                if obj["schema"] != EXPORT_SCHEMA:
+                    raise FormatError(f"export line {n}: unknown schema {obj['schema']!r}")
+                log_id = str(obj.get("log_id", ""))
+            elif "key" in obj:
+                keys.append(PublicKey.from_pem(str(obj["key"]["pem"]).encode(), source="key"))
+            elif "entry" in obj:
+                e = obj["entry"]
+                entries.append(
+                    RawEntry(int(e["index"]), str(e["leaf_hash"]), canonical_json(e["envelope"]))
+                )
+            elif "tree_head" in obj:
+                heads.append(TreeHead.from_json(obj["tree_head"]))
+            else:
+                raise FormatError(f"export line {n}: unknown record")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"export line {n} is malformed ({exc})") from exc
+    if not log_id:
+        raise FormatError(f"not an aisec evidence export (no {EXPORT_SCHEMA} header line)")
+    return log_id, entries, heads, keys
+
+
+def verify_export(
+    lines: IO[str], keys: Sequence[PublicKey] | None = None, *, witness: TreeHead | None = None
+) -> VerifyReport:
+    _log_id, entries, heads, stored = read_export(lines)
+    pinned = bool(keys)
+    return verify_log(entries, heads, list(keys) if keys else stored, pinned=pinned, witness=witness)
+
