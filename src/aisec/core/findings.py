@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from aisec import __version__
 
@@ -267,7 +268,7 @@ def render_findings_text(findings: Iterable[Finding], console: Console) -> None:
         return
     for f in items:
         sev = f.severity.value
-        console.print(f"[{_STYLE[sev]}]{sev.upper():8}[/] {f.id}  {f.title}")
+        console.print(f"[{_STYLE[sev]}]{sev.upper():8}[/] {f.id}  {escape(f.title)}")
         where = f.subject.path + (f"  ({f.subject.digest[:19]}…)" if f.subject.digest else "")
         console.print(f"         {where}", markup=False)
         if f.detail:

@@ -140,8 +140,16 @@ def test_openssl_keys_are_interchangeable(tmp_path: Path) -> None:
     (tmp_path / "msg").write_bytes(pae(env.payload_type, env.payload))
     (tmp_path / "sig").write_bytes(env.signatures[0].sig)
     subprocess.run(
-        ["openssl", "dgst", "-sha256", "-verify", str(pub), "-signature",
-         str(tmp_path / "sig"), str(tmp_path / "msg")],
+        [
+            "openssl",
+            "dgst",
+            "-sha256",
+            "-verify",
+            str(pub),
+            "-signature",
+            str(tmp_path / "sig"),
+            str(tmp_path / "msg"),
+        ],
         check=True,
         capture_output=True,
     )

@@ -67,12 +67,12 @@ def test_append_query_and_verify(store_url: str, signing_key: SigningKey, tmp_pa
         mappings=Mappings(atlas=("AML.T0011.000",), owasp_llm=("LLM03",)),
     )
     with _fill(store_url, signing_key, 5, tmp_path) as store:
-        e = store.record(
-            _statement(99, findings=[finding.to_json()]), signing_key, run_id="run-1"
-        )
+        e = store.record(_statement(99, findings=[finding.to_json()]), signing_key, run_id="run-1")
         assert e.index == 5
         assert store.size() == 6
-        assert [x.index for x in store.entries(subject_digest=e.statement.subjects[0].digest)] == [5]
+        assert [x.index for x in store.entries(subject_digest=e.statement.subjects[0].digest)] == [
+            5
+        ]
         assert store.findings() == [(5, finding)]
         assert store.runs()[0]["run_id"] == "run-1"
         report = store.verify([signing_key.public])
@@ -101,7 +101,9 @@ def test_reopening_keeps_log_and_extends_it(tmp_path: Path, signing_key: Signing
         assert store.log_id == log_id and store.size() == 4
 
 
-def test_wrong_key_names_every_entry(store_url: str, signing_key: SigningKey, tmp_path: Path) -> None:
+def test_wrong_key_names_every_entry(
+    store_url: str, signing_key: SigningKey, tmp_path: Path
+) -> None:
     other = SigningKey.generate()
     with _fill(store_url, signing_key, 3, tmp_path) as store:
         report = store.verify([other.public])
@@ -180,7 +182,9 @@ def test_swapped_entries_are_named(store_url: str, signing_key: SigningKey, tmp_
         assert _problems(store, signing_key) == [("reordered", 2), ("reordered", 6)]
 
 
-def test_truncated_entries_are_named(store_url: str, signing_key: SigningKey, tmp_path: Path) -> None:
+def test_truncated_entries_are_named(
+    store_url: str, signing_key: SigningKey, tmp_path: Path
+) -> None:
     with _fill(store_url, signing_key, 8, tmp_path) as store:
         _sql(store_url, "DELETE FROM aisec_entries WHERE idx >= 6")
         assert _problems(store, signing_key) == [("truncated", 6)]
@@ -207,8 +211,8 @@ def test_replaced_tree_head_is_named(
     with _fill(store_url, signing_key, 8, tmp_path) as store:
         _sql(
             store_url,
-            "UPDATE aisec_tree_heads SET body = replace(body, '\"root\":\"', "
-            "'\"root\":\"00') WHERE size = 5",
+            'UPDATE aisec_tree_heads SET body = replace(body, \'"root":"\', '
+            '\'"root":"00\') WHERE size = 5',
         )
         assert _problems(store, signing_key) == [("tree-head", 4)]
 

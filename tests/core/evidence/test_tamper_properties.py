@@ -93,7 +93,9 @@ def test_deleted_entry_is_named(payloads: list[bytes], data: st.DataObject) -> N
 @given(payload_lists, st.data())
 def test_swapped_entries_are_named(payloads: list[bytes], data: st.DataObject) -> None:
     entries, heads = _build(payloads)
-    i, j = sorted(data.draw(st.lists(st.integers(0, len(entries) - 1), min_size=2, max_size=2, unique=True)))
+    i, j = sorted(
+        data.draw(st.lists(st.integers(0, len(entries) - 1), min_size=2, max_size=2, unique=True))
+    )
     a, b = entries[i], entries[j]
     entries[i], entries[j] = replace(b, index=i), replace(a, index=j)
     report = verify_log(entries, heads, [KEY.public], pinned=True)

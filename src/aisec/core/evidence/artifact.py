@@ -49,4 +49,6 @@ def artifact_statement(
         predicate["note"] = note
     if derived_from:
         predicate["derived_from"] = [parse_digest(d) for d in derived_from]
-    return Statement(subjects=tuple(subjects), predicate_type=ARTIFACT_PREDICATE, predicate=predicate)
+    return Statement(
+        subjects=tuple(subjects), predicate_type=ARTIFACT_PREDICATE, predicate=predicate
+    )

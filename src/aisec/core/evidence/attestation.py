@@ -144,8 +144,7 @@ class Envelope:
             "payload": base64.b64encode(self.payload).decode(),
             "payloadType": self.payload_type,
             "signatures": [
-                {"keyid": s.keyid, "sig": base64.b64encode(s.sig).decode()}
-                for s in self.signatures
+                {"keyid": s.keyid, "sig": base64.b64encode(s.sig).decode()} for s in self.signatures
             ],
         }
 
@@ -222,4 +221,6 @@ class Envelope:
 def sign_statement(statement: Statement, key: SigningKey) -> Envelope:
     payload = statement.to_bytes()
     sig = key.sign(pae(PAYLOAD_TYPE, payload))
-    return Envelope(payload=payload, payload_type=PAYLOAD_TYPE, signatures=(Signature(key.keyid, sig),))
+    return Envelope(
+        payload=payload, payload_type=PAYLOAD_TYPE, signatures=(Signature(key.keyid, sig),)
+    )

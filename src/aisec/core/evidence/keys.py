@@ -33,7 +33,7 @@ __all__ = [
     "load_signing_key",
 ]
 
-PASSPHRASE_ENV = "AISEC_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "AISEC_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 _MAX_KEY_FILE = 64 * 1024
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -172,9 +172,7 @@ def load_signing_key(path: Path, passphrase: str | None = None) -> SigningKey:
     except UnsupportedAlgorithm as exc:
         raise KeyFileError(f"{path}: unsupported key algorithm", path=path) from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
-        raise KeyFileError(
-            f"{path}: only ECDSA P-256 and Ed25519 keys are supported", path=path
-        )
+        raise KeyFileError(f"{path}: only ECDSA P-256 and Ed25519 keys are supported", path=path)
     return SigningKey(key=key, public=PublicKey.from_key(key.public_key()))
 
 

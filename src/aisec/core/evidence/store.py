@@ -412,9 +412,7 @@ class EvidenceStore:
         )
 
     def _remember_key(self, conn: Connection, key: PublicKey) -> None:
-        exists = conn.execute(
-            sa.select(keys_t.c.keyid).where(keys_t.c.keyid == key.keyid)
-        ).first()
+        exists = conn.execute(sa.select(keys_t.c.keyid).where(keys_t.c.keyid == key.keyid)).first()
         if exists is None:
             conn.execute(
                 keys_t.insert().values(
@@ -434,9 +432,7 @@ class EvidenceStore:
         if d.findings:
             conn.execute(findings_t.insert(), d.findings)
         if d.run is not None:
-            row = conn.execute(
-                sa.select(runs_t).where(runs_t.c.run_id == d.run["run_id"])
-            ).first()
+            row = conn.execute(sa.select(runs_t).where(runs_t.c.run_id == d.run["run_id"])).first()
             if row is None:
                 conn.execute(
                     runs_t.insert().values(
@@ -631,7 +627,7 @@ class EvidenceStore:
         index_problems = self._verify_indexes(named, after=min(removed, default=None))
         if not index_problems:
             return report
-        return dataclasses.replace(report, problems=tuple([*report.problems, *index_problems]))
+        return dataclasses.replace(report, problems=(*report.problems, *index_problems))
 
     def _verify_indexes(self, already: set[int | None], *, after: int | None) -> list[Problem]:
         """Derived rows against signed content; positions shifted by a removal are skipped."""
@@ -769,5 +765,6 @@ def verify_export(
 ) -> VerifyReport:
     _log_id, entries, heads, stored = read_export(lines)
     pinned = bool(keys)
-    return verify_log(entries, heads, list(keys) if keys else stored, pinned=pinned, witness=witness)
-
+    return verify_log(
+        entries, heads, list(keys) if keys else stored, pinned=pinned, witness=witness
+    )

@@ -135,8 +135,7 @@ class TreeHead:
             keyid = str(data["keyid"])
         except (KeyError, ValueError) as exc:
             raise FormatError(
-                "tree head needs schema, log_id, size, root, last_leaf, timestamp, keyid, "
-                "signature"
+                "tree head needs schema, log_id, size, root, last_leaf, timestamp, keyid, signature"
             ) from exc
         return cls(body=canonical_json(body), keyid=keyid, signature=sig)
 
@@ -336,7 +335,9 @@ def verify_log(
                     )
                 )
             elif (
-                not earlier and witness_size <= len(roots) and roots[witness_size - 1].hex() != w_root
+                not earlier
+                and witness_size <= len(roots)
+                and roots[witness_size - 1].hex() != w_root
             ):
                 problems.append(
                     Problem(

@@ -1,0 +1,105 @@
+"""The ``aisec`` command line: parse arguments, call the library, print. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from aisec import __version__
+from aisec.cli._common import EXIT_ERROR
+from aisec.cli._stages import PENDING_GROUPS
+from aisec.cli.demo import demo_command
+from aisec.cli.evidence import evidence_group
+from aisec.cli.frameworks import frameworks_group, lifecycle_command
+from aisec.cli.keys import keys_group
+from aisec.core.errors import AisecError
+
+__all__ = ["cli", "main"]
+
+EXIT_INTERNAL = 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aisec")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Secure an AI system across its lifecycle: data, training, evaluation,
+    deployment, inference, monitoring. Every control signs its evidence.
+
+    Exit codes: 0 fine, 1 findings at or above --fail-on, 2 bad usage or input.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    _configure_logging(verbose)
+
+
+for _command in (
+    *PENDING_GROUPS,
+    frameworks_group,
+    lifecycle_command,
+    evidence_group,
+    keys_group,
+    demo_command,
+):
+    cli.add_command(_command)
+
+
+def _configure_logging(verbose: int) -> None:
+    """Only ``main`` configures logging, and only the ``aisec`` logger."""
+    logger = logging.getLogger("aisec")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("aisec: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: one line on stderr and exit 2 for any usage or input error."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="aisec", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aisec: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see '{ctx.command_path} --help')"
+        click.echo(f"aisec: error: {exc.format_message()}{hint}", err=True)
+        return EXIT_ERROR
+    except AisecError as exc:
+        click.echo(f"aisec: error: {exc.diagnostics()}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("aisec: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `aisec ... | head`); nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for -v
+        if "-v" in args or "-vv" in args or "--verbose" in args:
+            raise
+        click.echo(
+            f"aisec: internal error (a bug in aisec, please report it): "
+            f"{type(exc).__name__}: {exc}; rerun with -v for the traceback",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

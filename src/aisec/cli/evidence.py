@@ -1,0 +1,379 @@
+"""``aisec evidence``: record, list, show, export and verify the signed evidence log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from aisec.cli._common import (
+    EXIT_FINDINGS,
+    OutputFormat,
+    db_option,
+    fail_on_option,
+    format_option,
+    key_option,
+    open_output,
+    output_option,
+    stderr_console,
+    stdout_console,
+    write_json,
+)
+from aisec.core.errors import FormatError, InputError
+from aisec.core.evidence import (
+    EvidenceStore,
+    PublicKey,
+    TreeHead,
+    VerifyReport,
+    default_key_path,
+    load_public_key,
+    load_signing_key,
+    verify_export,
+)
+from aisec.core.evidence.artifact import artifact_statement
+from aisec.core.evidence.merkle import verify_consistency, verify_inclusion
+from aisec.core.findings import (
+    Severity,
+    exceeds,
+    findings_to_json,
+    findings_to_sarif,
+    render_findings_text,
+)
+
+__all__ = ["evidence_group"]
+
+
+@click.group(name="evidence")
+def evidence_group() -> None:
+    """The evidence store: signed attestations in a tamper-evident Merkle log."""
+
+
+def _exit(code: int) -> None:
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@evidence_group.command(name="add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--stage", default=None, help="Lifecycle stage the artifacts belong to.")
+@click.option("--note", default=None, help="Free text kept in the attestation.")
+@click.option(
+    "--derived-from",
+    multiple=True,
+    metavar="DIGEST",
+    help="sha256 digest of an artifact this one was made from (repeatable).",
+)
+@key_option()
+@db_option()
+@format_option()
+@output_option()
+def add(
+    paths: tuple[Path, ...],
+    stage: str | None,
+    note: str | None,
+    derived_from: tuple[str, ...],
+    key_path: Path | None,
+    db: str | None,
+    fmt: OutputFormat,
+    output: Path,
+) -> None:
+    """Attest files or folders by digest and append the attestation to the log."""
+    if stage:
+        from aisec.core.frameworks import load_catalog
+
+        stage = load_catalog().stage(stage).id
+    key = load_signing_key(key_path or default_key_path())
+    statement = artifact_statement(
+        list(paths), stage=stage, note=note, derived_from=list(derived_from)
+    )
+    with EvidenceStore.open(db) as store:
+        entry = store.record(statement, key)
+    result = {
+        "schema": "aisec.evidence-entry/v1",
+        "index": entry.index,
+        "predicate_type": entry.predicate_type,
+        "subjects": [{"name": s.name, "digest": s.digest} for s in statement.subjects],
+        "store": store.url,
+    }
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json(result, fh)
+            return
+        con = stdout_console(fh)
+        for s in statement.subjects:
+            con.print(f"#{entry.index}  {s.digest}  {s.name}", markup=False)
+    stderr_console().print(f"recorded entry #{entry.index} in {store.url}", markup=False)
+
+
+@evidence_group.command(name="list")
+@click.option("--stage", default=None, help="Only entries of this stage.")
+@click.option("--predicate", default=None, help="Only entries of this predicate type.")
+@click.option("--digest", default=None, help="Only entries with this subject digest.")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@db_option()
+@format_option()
+@output_option()
+def list_entries(
+    stage: str | None,
+    predicate: str | None,
+    digest: str | None,
+    limit: int | None,
+    db: str | None,
+    fmt: OutputFormat,
+    output: Path,
+) -> None:
+    """List log entries, oldest first."""
+    if digest:
+        from aisec.core.digest import parse_digest
+
+        digest = parse_digest(digest)
+    with EvidenceStore.open(db, create=False) as store:
+        entries = store.entries(
+            stage=stage, predicate_type=predicate, subject_digest=digest, limit=limit
+        )
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        st = e.statement
+        rows.append(
+            {
+                "index": e.index,
+                "created_at": e.created_at,
+                "stage": e.stage,
+                "predicate_type": e.predicate_type,
+                "keyid": e.keyid,
+                "subjects": [{"name": s.name, "digest": s.digest} for s in st.subjects],
+            }
+        )
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json({"schema": "aisec.evidence-list/v1", "entries": rows}, fh)
+            return
+        table = Table("#", "time (UTC)", "stage", "control", "subjects")
+        for r in rows:
+            subj = ", ".join(f"{s['name']} {s['digest'][7:19]}…" for s in r["subjects"])
+            table.add_row(
+                str(r["index"]),
+                r["created_at"][:19].replace("T", " "),
+                r["stage"],
+                r["predicate_type"].rsplit("/", 1)[-1],
+                subj,
+            )
+        stdout_console(fh).print(table)
+
+
+@evidence_group.command(name="show")
+@click.argument("index", type=click.IntRange(min=0))
+@db_option()
+@format_option()
+@output_option()
+def show(index: int, db: str | None, fmt: OutputFormat, output: Path) -> None:
+    """Show one entry: its statement, signature and inclusion proof in the latest head."""
+    with EvidenceStore.open(db, create=False) as store:
+        entry = store.get(index)
+        head = store.latest_head()
+        size = head.size if head else store.size()
+        proof = store.inclusion_proof(index, size)
+    statement = entry.statement.to_json()
+    proved = head is not None and verify_inclusion(
+        bytes.fromhex(entry.leaf_hash), index, size, proof, bytes.fromhex(head.root)
+    )
+    result = {
+        "schema": "aisec.evidence-entry/v1",
+        **entry.to_json(),
+        "statement": statement,
+        "inclusion": {
+            "tree_size": size,
+            "root": head.root if head else None,
+            "proof": [p.hex() for p in proof],
+            "verified": proved,
+        },
+    }
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json(result, fh)
+            return
+        con = stdout_console(fh)
+        con.print(f"entry #{entry.index}  {entry.created_at}", markup=False)
+        con.print(f"  predicate: {entry.predicate_type}", markup=False)
+        con.print(f"  signed by: {entry.keyid}", markup=False)
+        for s in entry.statement.subjects:
+            con.print(f"  subject:   {s.digest}  {s.name}", markup=False)
+        con.print(
+            f"  included in tree of size {size}: "
+            f"{'proof verifies' if proved else 'NOT PROVED'} ({len(proof)} hashes)",
+            markup=False,
+        )
+        con.print_json(json.dumps(statement["predicate"]))
+
+
+@evidence_group.command(name="export")
+@db_option()
+@output_option()
+def export(db: str | None, output: Path) -> None:
+    """Write the whole log as JSON lines, verifiable offline with the public key."""
+    with EvidenceStore.open(db, create=False) as store, open_output(output) as fh:
+        count = store.export(fh)
+    stderr_console().print(f"exported {count} entries", markup=False)
+
+
+@evidence_group.command(name="head")
+@db_option()
+@output_option()
+def head(db: str | None, output: Path) -> None:
+    """Print the latest signed tree head (JSON); keep it elsewhere as a witness."""
+    with EvidenceStore.open(db, create=False) as store:
+        th = store.latest_head()
+    if th is None:
+        raise InputError("the evidence log is empty: no tree head yet")
+    with open_output(output) as fh:
+        write_json(th.to_json(), fh)
+
+
+@evidence_group.command(name="consistency")
+@click.argument("old_size", type=click.IntRange(min=1))
+@click.argument("new_size", type=click.IntRange(min=1), required=False)
+@db_option()
+@output_option()
+def consistency(old_size: int, new_size: int | None, db: str | None, output: Path) -> None:
+    """Print and check the consistency proof between two signed tree heads (JSON)."""
+    with EvidenceStore.open(db, create=False) as store:
+        heads = {h.size: h for h in store.heads()}
+        new_size = new_size or max(heads, default=0)
+        if old_size not in heads or new_size not in heads:
+            raise InputError(f"no signed tree heads of sizes {old_size} and {new_size}")
+        proof = store.consistency_proof(old_size, new_size)
+    old_root, new_root = heads[old_size].root, heads[new_size].root
+    ok = verify_consistency(
+        old_size, new_size, bytes.fromhex(old_root), bytes.fromhex(new_root), proof
+    )
+    with open_output(output) as fh:
+        write_json(
+            {
+                "schema": "aisec.consistency-proof/v1",
+                "old": {"size": old_size, "root": old_root},
+                "new": {"size": new_size, "root": new_root},
+                "proof": [p.hex() for p in proof],
+                "verified": ok,
+            },
+            fh,
+        )
+    _exit(0 if ok else EXIT_FINDINGS)
+
+
+@evidence_group.command(name="findings")
+@click.option("--stage", default=None, help="Only findings of this stage.")
+@db_option()
+@format_option(sarif=True)
+@output_option()
+@fail_on_option()
+def findings(
+    stage: str | None, db: str | None, fmt: OutputFormat, output: Path, fail_on: Severity
+) -> None:
+    """All findings recorded in the evidence, most severe first."""
+    with EvidenceStore.open(db, create=False) as store:
+        items = [f for _idx, f in store.findings(stage=stage)]
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json(findings_to_json(items), fh)
+        elif fmt is OutputFormat.SARIF:
+            write_json(findings_to_sarif(items), fh)
+        else:
+            render_findings_text(items, stdout_console(fh))
+    _exit(EXIT_FINDINGS if exceeds(items, fail_on) else 0)
+
+
+def _load_witness(path: Path | None) -> TreeHead | None:
+    if path is None:
+        return None
+    try:
+        return TreeHead.from_json(json.loads(path.read_text()))
+    except FileNotFoundError as exc:
+        raise InputError("witness head file not found", path=path) from exc
+    except ValueError as exc:
+        raise FormatError("witness head is not JSON", path=path) from exc
+
+
+@evidence_group.command(name="verify")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Public key to pin (repeatable). Without it, the keys recorded in the log are "
+    "trusted, which proves consistency but not authorship.",
+)
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Verify an exported log (JSON lines) instead of the store.",
+)
+@click.option(
+    "--witness",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A tree head saved earlier ('aisec evidence head'); the log must extend it.",
+)
+@db_option()
+@format_option()
+@output_option()
+def verify(
+    keys: tuple[Path, ...],
+    export_file: Path | None,
+    witness: Path | None,
+    db: str | None,
+    fmt: OutputFormat,
+    output: Path,
+) -> None:
+    """Recompute every leaf, root, signature and index; name what was altered.
+
+    Exit 0 when the log verifies, 1 when it shows tampering, 2 on bad input.
+    """
+    pinned: list[PublicKey] = [load_public_key(k) for k in keys]
+    witness_head = _load_witness(witness)
+    where: str
+    if export_file is not None:
+        try:
+            with export_file.open(encoding="utf-8") as fh:
+                report = verify_export(fh, pinned or None, witness=witness_head)
+        except FileNotFoundError as exc:
+            raise InputError("export file not found", path=export_file) from exc
+        except UnicodeDecodeError as exc:
+            raise FormatError("export file is not UTF-8 text", path=export_file) from exc
+        where = str(export_file)
+    else:
+        with EvidenceStore.open(db, create=False) as store:
+            report = store.verify(pinned or None, witness=witness_head)
+            where = store.url
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json({**report.to_json(), "source": where}, fh)
+        else:
+            _print_report(report, where, stdout_console(fh))
+    _exit(0 if report.ok else EXIT_FINDINGS)
+
+
+def _print_report(report: VerifyReport, where: str, con: Any) -> None:
+    if report.ok:
+        con.print(
+            f"[green]verified[/] {where}: {report.entries_checked} entries, "
+            f"{report.heads_checked} signed tree heads, root {(report.root or '-')[:16]}…"
+        )
+    else:
+        con.print(f"[bold red]TAMPERED[/] {where}: {len(report.problems)} problem(s)")
+        for p in report.problems:
+            con.print(f"  - {p.message}", markup=False)
+    if report.pinned_keys:
+        pinned = ", ".join(k[:16] for k in report.pinned_keys)
+        con.print(f"  signatures checked against pinned key(s) {pinned}")
+    else:
+        con.print(
+            "  [yellow]note[/]: no --key given; signatures were checked against the keys "
+            "recorded in the log itself"
+        )
+    if report.ok and report.witness_size is not None:
+        con.print(f"  consistent with the witnessed head of size {report.witness_size}")

@@ -1,0 +1,109 @@
+"""Findings: ordering, JSON round trip, SARIF 2.1.0 validated against the OASIS schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from aisec.core.findings import (
+    Finding,
+    Mappings,
+    Severity,
+    Subject,
+    exceeds,
+    finding_from_json,
+    findings_to_json,
+    findings_to_sarif,
+    render_findings_text,
+)
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+def _finding(
+    sev: Severity = Severity.HIGH, rule: str = "AISEC-DEP-001", path: str = "m.pt"
+) -> Finding:
+    return Finding(
+        id=rule,
+        stage="deployment",
+        severity=sev,
+        title="Pickle reaches os.system",
+        detail="GLOBAL posix.system is called by REDUCE at offset 42",
+        subject=Subject(path, "sha256:" + "cd" * 32),
+        remediation="Convert the weights to SafeTensors",
+        mappings=Mappings(
+            atlas=("AML.T0011.000",),
+            owasp_llm=("LLM03",),
+            saif=("SAIF-1",),
+            nist_ai_rmf=("MANAGE 2.3",),
+        ),
+        evidence={"opcode_offset": 42, "callable": "posix.system"},
+    )
+
+
+def test_severity_order_and_fail_on() -> None:
+    assert [s.rank for s in Severity] == [0, 1, 2, 3, 4]
+    assert exceeds([_finding(Severity.MEDIUM)], Severity.MEDIUM)
+    assert not exceeds([_finding(Severity.MEDIUM)], Severity.HIGH)
+    assert not exceeds([], Severity.INFO)
+
+
+def test_ids_are_checked() -> None:
+    with pytest.raises(ValueError, match="AISEC-<STAGE>-<NNN>"):
+        Finding("DEP-1", "deployment", Severity.LOW, "t", "d", Subject("x"), "r")
+
+
+def test_json_round_trip_and_schema_tag() -> None:
+    f = _finding()
+    doc = findings_to_json([_finding(Severity.LOW, "AISEC-DEP-002"), f])
+    assert doc["schema"] == "aisec.findings/v1"
+    assert doc["summary"]["high"] == 1 and doc["summary"]["low"] == 1
+    assert doc["findings"][0]["severity"] == "high"  # most severe first
+    assert finding_from_json(json.loads(json.dumps(f.to_json()))) == f
+
+
+def test_sarif_validates_against_the_oasis_schema() -> None:
+    items = [
+        _finding(sev, f"AISEC-DEP-00{i}", f"dir/file {i}.pt") for i, sev in enumerate(Severity)
+    ]
+    sarif = findings_to_sarif(items)
+    jsonschema.validate(sarif, SCHEMA)
+    run = sarif["runs"][0]
+    assert len(run["tool"]["driver"]["rules"]) == 5
+    assert {r["level"] for r in run["results"]} == {"note", "warning", "error"}
+    res = next(r for r in run["results"] if r["ruleId"] == "AISEC-DEP-004")
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dir/file%204.pt"
+    assert "atlas:AML.T0011.000" in run["tool"]["driver"]["rules"][0]["properties"]["tags"]
+
+
+def test_empty_sarif_is_valid() -> None:
+    jsonschema.validate(findings_to_sarif([]), SCHEMA)
+
+
+@given(
+    st.lists(
+        st.builds(
+            _finding,
+            st.sampled_from(list(Severity)),
+            st.from_regex(r"AISEC-(DAT|TRN|EVA|DEP|INF|MON)-\d{3}", fullmatch=True),
+            st.text(min_size=1, max_size=30),
+        ),
+        max_size=8,
+    )
+)
+def test_any_findings_make_valid_sarif(items: list[Finding]) -> None:
+    jsonschema.validate(findings_to_sarif(items), SCHEMA)
+
+
+def test_text_rendering_does_not_interpret_markup() -> None:
+    console = Console(record=True, width=200)
+    f = _finding(path="[bold]evil[/bold].pt")
+    render_findings_text([f], console)
+    out = console.export_text()
+    assert "[bold]evil[/bold].pt" in out and "AISEC-DEP-001" in out
