@@ -116,3 +116,32 @@ def key_option(*, help_text: str = "Private key that signs the evidence.") -> Ca
         default=None,
         help=f"{help_text} [env AISEC_KEY; default: .aisec/keys/aisec.key]",
     )
+
+
+@contextlib.contextmanager
+def byte_progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for hashing and other byte-counted work.
+
+    Yields the callback the library calls with each count of bytes done. Rich draws
+    nothing when stderr is not a terminal, so logs and CI output stay clean.
+    """
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)

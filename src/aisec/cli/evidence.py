@@ -12,6 +12,7 @@ from rich.table import Table
 from aisec.cli._common import (
     EXIT_FINDINGS,
     OutputFormat,
+    byte_progress,
     db_option,
     fail_on_option,
     format_option,
@@ -86,9 +87,10 @@ def add(
 
         stage = load_catalog().stage(stage).id
     key = load_signing_key(key_path or default_key_path())
-    statement = artifact_statement(
-        list(paths), stage=stage, note=note, derived_from=list(derived_from)
-    )
+    with byte_progress("hashing") as progress:
+        statement = artifact_statement(
+            list(paths), stage=stage, note=note, derived_from=list(derived_from), progress=progress
+        )
     with EvidenceStore.open(db) as store:
         entry = store.record(statement, key)
     result = {
@@ -360,8 +362,9 @@ def verify(
 def _print_report(report: VerifyReport, where: str, con: Any) -> None:
     if report.ok:
         con.print(
-            f"[green]verified[/] {where}: {report.entries_checked} entries, "
-            f"{report.heads_checked} signed tree heads, root {(report.root or '-')[:16]}…"
+            f"[green]verified[/] {where}: {_plural(report.entries_checked, 'entry', 'entries')}, "
+            f"{_plural(report.heads_checked, 'signed tree head', 'signed tree heads')}, "
+            f"root {(report.root or '-')[:16]}…"
         )
     else:
         con.print(f"[bold red]TAMPERED[/] {where}: {len(report.problems)} problem(s)")
@@ -377,3 +380,7 @@ def _print_report(report: VerifyReport, where: str, con: Any) -> None:
         )
     if report.ok and report.witness_size is not None:
         con.print(f"  consistent with the witnessed head of size {report.witness_size}")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
