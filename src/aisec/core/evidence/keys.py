@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from aisec.core.errors import InputError, KeyFileError
+from aisec.core.paths import aisec_home
 
 __all__ = [
     "KeyType",
@@ -43,12 +44,6 @@ PubKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 class KeyType(StrEnum):
     ECDSA_P256 = "ecdsa-p256"
     ED25519 = "ed25519"
-
-
-def aisec_home() -> Path:
-    """The ``.aisec`` folder: ``$AISEC_HOME`` or ``./.aisec``."""
-    env = os.environ.get("AISEC_HOME")
-    return Path(env) if env else Path.cwd() / ".aisec"
 
 
 def default_key_path() -> Path:

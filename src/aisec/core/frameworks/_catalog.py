@@ -25,7 +25,8 @@ from aisec.core.frameworks._model import (
     Stage,
 )
 from aisec.core.frameworks._nist import NIST_AI_RMF
-from aisec.core.frameworks._overlay import AtlasOverlay, aisec_home, overlay_path, read_overlay
+from aisec.core.frameworks._overlay import AtlasOverlay, overlay_path, read_overlay
+from aisec.core.paths import aisec_home
 
 __all__ = ["Catalog", "load_catalog"]
 

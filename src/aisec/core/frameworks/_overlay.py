@@ -29,13 +29,13 @@ from aisec.core.frameworks._atlas_yaml import (
     validation_summary,
 )
 from aisec.core.frameworks._model import AtlasImport, AtlasOverlayInfo
+from aisec.core.paths import aisec_home
 
 __all__ = [
     "MAX_IMPORT_BYTES",
     "OVERLAY_SCHEMA",
     "AtlasOverlay",
     "OverlayEntry",
-    "aisec_home",
     "import_atlas",
     "overlay_path",
     "read_overlay",
@@ -81,14 +81,6 @@ class AtlasOverlay(BaseModel):
             sha256=f"sha256:{self.source_sha256}",
             imported_at=self.imported_at,
         )
-
-
-def aisec_home() -> Path:
-    """The ``.aisec`` directory: ``$AISEC_HOME`` if set, else ``.aisec`` in the working dir."""
-    env = os.environ.get("AISEC_HOME")
-    if env:
-        return Path(env).expanduser().absolute()
-    return Path.cwd() / ".aisec"
 
 
 def overlay_path(home: Path | None = None) -> Path:
