@@ -23,7 +23,7 @@ from aisec.core.findings import (
     render_findings_text,
 )
 
-SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json").read_text())
 
 
 def _finding(
