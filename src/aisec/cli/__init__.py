@@ -12,6 +12,7 @@ import click
 from aisec import __version__
 from aisec.cli._common import EXIT_ERROR
 from aisec.cli._stages import PENDING_GROUPS
+from aisec.cli.dashboard import dashboard_command
 from aisec.cli.demo import demo_command
 from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
@@ -45,6 +46,7 @@ for _command in (
     evidence_group,
     keys_group,
     demo_command,
+    dashboard_command,
 ):
     cli.add_command(_command)
 

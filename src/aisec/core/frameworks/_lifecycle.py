@@ -192,7 +192,7 @@ _STAGES: tuple[Stage, ...] = (
                 "Deploy gate",
                 "Lets a deployment through only when the evidence shows the exact artifact "
                 "was scanned, tested and signed.",
-                "aisec model gate",
+                "aisec gate check",
             ),
         ),
     ),

@@ -1,0 +1,58 @@
+"""``aisec dashboard``: serve the read-only lifecycle dashboard."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from aisec.cli._common import db_option, stderr_console
+from aisec.core.errors import InputError
+
+__all__ = ["dashboard_command"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command(name="dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True)
+@click.option(
+    "--token",
+    envvar="AISEC_DASHBOARD_TOKEN",
+    default=None,
+    help="Require this token (Bearer header or ?token= once) [env AISEC_DASHBOARD_TOKEN]. "
+    "Needed to bind anything but loopback.",
+)
+@db_option()
+def dashboard_command(host: str, port: int, token: str | None, db: str | None) -> None:
+    """Serve the lifecycle dashboard over the evidence store (read-only)."""
+    import uvicorn
+
+    from aisec.core.evidence import EvidenceStore
+    from aisec.dashboard import create_app
+
+    if not _is_loopback(host) and not token:
+        raise InputError(
+            f"refusing to serve the dashboard on {host} without a token: set --token or "
+            "AISEC_DASHBOARD_TOKEN, or bind 127.0.0.1"
+        )
+    if token is not None and len(token) < 16:
+        raise InputError("the dashboard token must be at least 16 characters")
+    store = EvidenceStore.open(db, create=False)
+    app = create_app(store, token=token)
+    stderr_console().print(
+        f"aisec dashboard on http://{host}:{port}/ over {store.url} (Ctrl-C to stop)",
+        markup=False,
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        store.close()
