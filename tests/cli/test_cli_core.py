@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aisec.cli import main
+from aisec.cli._stages import PENDING_GROUPS
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -46,7 +47,7 @@ def test_help_lists_every_stage_group(capsys: pytest.CaptureFixture[str]) -> Non
         assert group in out
 
 
-@pytest.mark.parametrize("group", ["data", "train", "redteam", "model", "guard", "inventory"])
+@pytest.mark.parametrize("group", [g.name for g in PENDING_GROUPS])
 def test_stage_without_commands_says_so(capsys: pytest.CaptureFixture[str], group: str) -> None:
     code, out, err = run(capsys, group)
     assert code == 2 and out == ""

@@ -11,7 +11,6 @@ from aisec.cli._common import EXIT_ERROR
 
 _PENDING = {
     "data": ("1 (data)", "register, audit"),
-    "train": ("2 (training)", "watch, verify, infra-check"),
     "redteam": ("3 (evaluation)", "run, demo-target, report"),
     "model": ("4 (deployment)", "scan, convert, sign, verify, gate"),
     "guard": ("5 (inference)", "serve, simulate"),

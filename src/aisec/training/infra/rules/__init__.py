@@ -1,0 +1,45 @@
+"""Infrastructure rules, one module per rule, registered explicitly in ``INFRA_RULES``.
+
+Each module holds ``RULE``: its id, severity, title, remediation, framework mappings and
+one small check over the normalised model; its fixtures live in
+``tests/training/fixtures/<RULE.fixture>/``.
+"""
+
+from __future__ import annotations
+
+from aisec.training.infra.rules import (
+    egress_all,
+    egress_port,
+    ingress_admin,
+    ingress_anywhere,
+    ingress_outside,
+    k8s_egress_open,
+    k8s_host_mounts,
+    k8s_network_policy,
+    k8s_privileged,
+    k8s_root,
+    k8s_sa_token,
+    k8s_writable_weights,
+    public_ip,
+    unencrypted_storage,
+)
+from aisec.training.infra.rules._base import Hit, InfraRule
+
+__all__ = ["INFRA_RULES", "Hit", "InfraRule"]
+
+INFRA_RULES: tuple[InfraRule, ...] = (
+    ingress_admin.RULE,
+    ingress_anywhere.RULE,
+    ingress_outside.RULE,
+    egress_all.RULE,
+    egress_port.RULE,
+    public_ip.RULE,
+    unencrypted_storage.RULE,
+    k8s_network_policy.RULE,
+    k8s_egress_open.RULE,
+    k8s_writable_weights.RULE,
+    k8s_privileged.RULE,
+    k8s_root.RULE,
+    k8s_host_mounts.RULE,
+    k8s_sa_token.RULE,
+)

@@ -1,0 +1,42 @@
+"""Containers that run as root (runAsUser 0, or runAsNonRoot not required)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aisec.core.findings import Severity
+from aisec.training.infra._model import InfraContext, InfraModel
+from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._k8s import CONTAINER, container_name, effective
+
+FIX = "securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001"
+
+
+def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
+    del context
+    for w in model.workloads:
+        for c in w.containers():
+            user = effective(w, c, "runAsUser")
+            non_root = effective(w, c, "runAsNonRoot")
+            if user == 0:
+                why = "runAsUser: 0"
+            elif non_root is True or (isinstance(user, int) and user > 0):
+                continue
+            else:
+                why = (
+                    "neither runAsNonRoot: true nor a non-zero runAsUser "
+                    "(the image's user, often root)"
+                )
+            yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, FIX)
+
+
+RULE = InfraRule(
+    id="AISEC-TRN-205",
+    severity=Severity.HIGH,
+    title="Inference container runs as root",
+    remediation="Run serving as a non-root user and require it with runAsNonRoot.",
+    mappings=CONTAINER,
+    check=check,
+    fixture="k8s_root",
+    target="inference container",
+)
