@@ -14,6 +14,7 @@ PUBLIC = [
     "aisec.core.digest",
     "aisec.core.evidence",
     "aisec.core.frameworks",
+    "aisec.monitoring",
     "aisec.cli",
 ]
 

@@ -16,6 +16,7 @@ from aisec.cli.dashboard import dashboard_command
 from aisec.cli.demo import demo_command
 from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
+from aisec.cli.inventory import inventory_group
 from aisec.cli.keys import keys_group
 from aisec.cli.train import train_group
 from aisec.core.errors import AisecError
@@ -43,6 +44,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 for _command in (
     *PENDING_GROUPS,
     train_group,
+    inventory_group,
     frameworks_group,
     lifecycle_command,
     evidence_group,

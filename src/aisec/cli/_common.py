@@ -122,9 +122,13 @@ def key_option(*, help_text: str = "Private key that signs the evidence.") -> Ca
 def byte_progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr for hashing and other byte-counted work.
 
-    Yields the callback the library calls with each count of bytes done. Rich draws
-    nothing when stderr is not a terminal, so logs and CI output stay clean.
+    Yields the callback the library calls with each count of bytes done. Nothing is
+    drawn when stderr is not a terminal, so logs and CI output stay clean.
     """
+    console = stderr_console()
+    if not console.is_terminal:
+        yield lambda _n: None
+        return
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -140,7 +144,7 @@ def byte_progress(label: str, total: int | None = None) -> Iterator[Callable[[in
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeElapsedColumn(),
-        console=stderr_console(),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)

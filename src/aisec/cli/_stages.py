@@ -14,7 +14,6 @@ _PENDING = {
     "redteam": ("3 (evaluation)", "run, demo-target, report"),
     "model": ("4 (deployment)", "scan, convert, sign, verify, gate"),
     "guard": ("5 (inference)", "serve, simulate"),
-    "inventory": ("6 (monitoring and governance)", "discover, bom, report"),
 }
 
 

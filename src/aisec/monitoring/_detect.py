@@ -1,0 +1,121 @@
+"""Tell an input's format from its first bytes, never from its name alone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from aisec.core.errors import InputError
+
+__all__ = ["FORMATS", "detect_format", "iter_files", "sniff_header"]
+
+#: Formats ``detect_format`` can return.
+FORMATS: tuple[str, ...] = (
+    "zeek-tsv",
+    "zeek-json",
+    "squid",
+    "proxy-csv",
+    "proxy-jsonl",
+    "aws-cur",
+    "gcp-billing",
+    "saas-csv",
+    "registry-csv",
+    "registry-json",
+    "binary",
+    "unknown",
+)
+
+_HEAD = 65536
+_SQUID = re.compile(rb"^\s*\d{9,11}(?:\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+\d+\s+[A-Z]+\s+\S+")
+_HOST_COLS = ("host", "dest_host", "domain", "url", "server_name", "query", "dst_host", "sni")
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each regular file of ``paths`` (folders walked in sorted order, hidden entries skipped)."""
+    for p in paths:
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                rel = child.relative_to(p).parts
+                if any(part.startswith(".") for part in rel) or not child.is_file():
+                    continue
+                yield child
+        elif p.is_file():
+            yield p
+        else:
+            raise InputError("no such file or folder", path=p)
+
+
+def sniff_header(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(_HEAD)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _csv_header(text: str) -> list[str]:
+    try:
+        row = next(csv.reader(io.StringIO(_first_line(text))))
+    except (csv.Error, StopIteration):
+        return []
+    return [c.strip().lower() for c in row]
+
+
+def detect_format(path: Path) -> str:
+    """One of :data:`FORMATS`, from the content of the first 64 KiB."""
+    head = sniff_header(path)
+    if not head.strip():
+        return "unknown"
+    if b"\x00" in head[:4096]:
+        return "binary"
+    text = head.decode("utf-8", errors="replace")
+    if text.startswith("#separator") or "\n#fields\t" in text[:4096]:
+        return "zeek-tsv"
+    first = _first_line(text)
+    if first.startswith("{") and '"registered_models"' in text[:4096]:
+        return "registry-json"
+    if first.startswith("{"):
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            if "registered_models" in obj:
+                return "registry-json"
+            if "id.orig_h" in obj or "_path" in obj:
+                return "zeek-json"
+            if any(k.lower() in _HOST_COLS for k in obj):
+                return "proxy-jsonl"
+        return "unknown"
+    if first.startswith("[") and '"name"' in text[:4096]:
+        return "registry-json"
+    if _SQUID.match(first.encode()):
+        return "squid"
+    cols = _csv_header(text)
+    if len(cols) < 2:
+        return "unknown"
+    joined = ",".join(cols)
+    if "lineitem/productcode" in joined or "line_item_product_code" in joined:
+        return "aws-cur"
+    if ("service.description" in cols or "service_description" in cols) and (
+        "sku.description" in cols or "sku_description" in cols
+    ):
+        return "gcp-billing"
+    if "vendor" in cols and ("description" in cols or "product" in cols):
+        return "saas-csv"
+    if "name" in cols and any(c in cols for c in ("owner", "endpoint", "version", "model")):
+        return "registry-csv"
+    if any(c in _HOST_COLS for c in cols):
+        return "proxy-csv"
+    return "unknown"
