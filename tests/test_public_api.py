@@ -15,6 +15,7 @@ PUBLIC = [
     "aisec.core.evidence",
     "aisec.core.frameworks",
     "aisec.monitoring",
+    "aisec.evaluation",
     "aisec.cli",
 ]
 

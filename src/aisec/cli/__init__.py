@@ -18,6 +18,7 @@ from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
 from aisec.cli.inventory import inventory_group
 from aisec.cli.keys import keys_group
+from aisec.cli.redteam import redteam_group
 from aisec.cli.train import train_group
 from aisec.core.errors import AisecError
 
@@ -44,6 +45,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 for _command in (
     *PENDING_GROUPS,
     train_group,
+    redteam_group,
     inventory_group,
     frameworks_group,
     lifecycle_command,

@@ -11,7 +11,6 @@ from aisec.cli._common import EXIT_ERROR
 
 _PENDING = {
     "data": ("1 (data)", "register, audit"),
-    "redteam": ("3 (evaluation)", "run, demo-target, report"),
     "model": ("4 (deployment)", "scan, convert, sign, verify, gate"),
     "guard": ("5 (inference)", "serve, simulate"),
 }

@@ -1,0 +1,403 @@
+"""The red-team engine: sample attacks against a target, estimate rates, stop early.
+
+Unbiased rate estimation: every category's variants (attack x converter chain) are
+sampled round-robin with per-request seeds; after each batch (a "look") the category's
+interval at ``alpha / looks`` decides whether it is already clearly above or below its
+threshold, and sampling stops there (sequential testing). Multi-turn escalations are run
+apart from that and never enter a rate: they are bug-hunting, reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aisec.evaluation._detectors import DetectContext, calibration_cards, detector
+from aisec.evaluation._model import Message, Outcome, Probe, Reply, TrialRecord
+from aisec.evaluation._state import RunState
+from aisec.evaluation._stats import CalibrationCard, Estimate, Verdict, estimate_rate
+from aisec.evaluation._suite import CategorySpec, EscalationSpec, Suite, Variant
+from aisec.evaluation._targets import Budget, BudgetExhaustedError, Target
+
+__all__ = [
+    "CategoryResult",
+    "EscalationResult",
+    "Progress",
+    "RunOptions",
+    "RunResult",
+    "TargetContext",
+    "run_redteam",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    samples: int = 60  # most samples per variant (the fixed-sample design)
+    concurrency: int = 16
+    seed: int = 0
+    confidence: float = 0.95
+    look_every: int = 30  # trials per category between sequential looks
+    sequential: bool = True
+    budget_requests: int | None = None
+    budget_tokens: int | None = None
+    escalation_runs: int = 3
+    transcripts_per_attack: int = 2
+    price_prompt_per_1k: float = 0.0  # currency units per 1,000 prompt tokens
+    price_completion_per_1k: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TargetContext:
+    """What the run knows about the application under test (for detectors and digests)."""
+
+    system_prompt: str | None = None
+    canaries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    planned: int
+    successes: int
+    errors: int
+    requests: int
+
+
+@dataclass
+class CategoryResult:
+    spec: CategorySpec
+    variants: tuple[Variant, ...]
+    skipped_attacks: dict[str, str] = field(default_factory=dict)  # attack id -> reason
+    records: list[TrialRecord] = field(default_factory=list)
+    errors: int = 0
+    next_index: int = 0
+    looks: int = 0
+    stopped_early: bool = False
+    estimate: Estimate | None = None
+    sequential_estimate: Estimate | None = None
+    verdict: Verdict = Verdict.INCONCLUSIVE
+    samples: int = 0  # most samples per variant
+
+    @property
+    def max_trials(self) -> int:
+        return self.samples * len(self.variants)
+
+    @property
+    def order(self) -> list[tuple[Variant, int]]:
+        """Round-robin over the variants: sample 0 of each, then sample 1, ..."""
+        return [(v, s) for s in range(self.samples) for v in self.variants]
+
+    @property
+    def successes(self) -> int:
+        return sum(r.outcome is Outcome.SUCCESS for r in self.records)
+
+    @property
+    def trials(self) -> int:
+        return len(self.records)
+
+    @property
+    def detector_id(self) -> str | None:
+        ids = {v.attack.detector for v in self.variants}
+        return ids.pop() if len(ids) == 1 else None
+
+
+@dataclass
+class EscalationResult:
+    spec: EscalationSpec
+    runs: list[dict[str, object]] = field(default_factory=list)  # found, turn, transcript
+    skipped: str = ""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    suite: Suite
+    target: str
+    options: RunOptions
+    context: TargetContext
+    categories: list[CategoryResult]
+    escalations: list[EscalationResult]
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    resumed_trials: int = 0
+    budget_exhausted: str = ""
+    seconds: float = 0.0
+
+
+def _seed(run_seed: int, trial_id: str) -> int:
+    h = hashlib.sha256(f"{run_seed}\x1f{trial_id}".encode()).digest()
+    return int.from_bytes(h[:4], "big") & 0x7FFFFFFF
+
+
+def _usable(spec_detector: str, ctx: TargetContext) -> str:
+    needs = detector(spec_detector).needs
+    if needs == "canary" and not ctx.canaries:
+        return "no canary or secret of the application is known (give --canary)"
+    if needs == "system_prompt" and not ctx.system_prompt:
+        return "the system prompt is not known (give --system-prompt-file)"
+    return ""
+
+
+class _Runner:
+    def __init__(
+        self,
+        target: Target,
+        suite: Suite,
+        options: RunOptions,
+        ctx: TargetContext,
+        state: RunState,
+        progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.target, self.suite, self.opt, self.ctx, self.state = target, suite, options, ctx, state
+        self.progress = progress
+        self.budget = Budget(options.budget_requests)
+        self.sem = asyncio.Semaphore(max(1, options.concurrency))
+        self.cards = calibration_cards()
+        self.done = self.successes = self.errors = 0
+        self.planned = 0
+        self.prompt_tokens = self.completion_tokens = 0
+        self.exhausted = ""
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                Progress(self.done, self.planned, self.successes, self.errors, self.budget.used)
+            )
+
+    def _out_of_budget(self) -> bool:
+        if self.budget.exhausted:
+            self.exhausted = f"request budget of {self.opt.budget_requests} spent"
+        tokens = self.prompt_tokens + self.completion_tokens
+        if self.opt.budget_tokens is not None and tokens >= self.opt.budget_tokens:
+            self.exhausted = f"token budget of {self.opt.budget_tokens} spent"
+        return bool(self.exhausted)
+
+    async def _send(self, trial_id: str, probe: Probe) -> Reply | None:
+        async with self.sem:
+            if self._out_of_budget():
+                return None
+            try:
+                reply = await self.target.send(probe, self.budget)
+            except BudgetExhaustedError:
+                self._out_of_budget()
+                return None
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        return reply
+
+    def _judge(
+        self,
+        det: str,
+        reply: Reply,
+        marker: str | None,
+        requested: tuple[str, ...],
+        max_tokens: int,
+    ) -> Outcome:
+        if not reply.ok:
+            return Outcome.ERROR
+        dctx = DetectContext(
+            canaries=self.ctx.canaries,
+            system_prompt=self.ctx.system_prompt,
+            marker=marker,
+            requested_tools=requested,
+            max_tokens=max_tokens,
+        )
+        return Outcome.SUCCESS if detector(det).detect(reply, dctx) else Outcome.FAIL
+
+    def _count(self, rec: TrialRecord) -> None:
+        self.done += 1
+        self.successes += rec.outcome is Outcome.SUCCESS
+        self.errors += rec.outcome is Outcome.ERROR
+        self._tick()
+
+    async def trial(self, cat: CategoryResult, variant: Variant, sample: int) -> None:
+        trial_id = f"{variant.id}#{sample}"
+        rec = self.state.done.get(trial_id)
+        if rec is None:
+            a = variant.attack
+            prompt = variant.prompt()
+            probe = Probe(
+                trial_id,
+                (Message("user", prompt),),
+                a.tools,
+                a.max_tokens,
+                _seed(self.opt.seed, trial_id),
+            )
+            reply = await self._send(trial_id, probe)
+            if reply is None:
+                return
+            outcome = self._judge(a.detector, reply, a.marker, a.requested_tools, a.max_tokens)
+            rec = TrialRecord(
+                trial_id, cat.spec.id, a.id, variant.id, sample, outcome, prompt, reply
+            )
+            self.state.append(rec)
+        if rec.outcome is Outcome.ERROR:
+            cat.errors += 1
+        else:
+            cat.records.append(rec)
+        self._count(rec)
+
+    def _estimate(self, cat: CategoryResult, looks: int = 1) -> Estimate:
+        det = cat.detector_id
+        card = self.cards.get(det) if det else self._worst_card(cat)
+        return estimate_rate(
+            cat.successes, cat.trials, confidence=self.opt.confidence, card=card, looks=looks
+        )
+
+    def _worst_card(self, cat: CategoryResult) -> CalibrationCard | None:
+        # several detectors in one category: use the least sensitive and least specific
+        cards = [
+            self.cards[v.attack.detector] for v in cat.variants if v.attack.detector in self.cards
+        ]
+        if not cards:
+            return None
+        worst_se = min(cards, key=lambda c: c.sensitivity)
+        worst_sp = min(cards, key=lambda c: c.specificity)
+        return CalibrationCard(
+            "+".join(sorted({c.detector for c in cards})),
+            worst_se.tp,
+            worst_se.fn,
+            worst_sp.tn,
+            worst_sp.fp,
+        )
+
+    async def categories(self, cats: list[CategoryResult]) -> None:
+        step = max(1, self.opt.look_every)
+        active = [c for c in cats if c.variants]
+        self.planned = sum(c.max_trials for c in active) + sum(
+            len(e.turns) * self.opt.escalation_runs for e in self.suite.escalations
+        )
+        while active and not self._out_of_budget():
+            jobs: list[Awaitable[None]] = []
+            for cat in active:
+                order = cat.order
+                batch = order[cat.next_index : cat.next_index + step]
+                cat.next_index += len(batch)
+                jobs.extend(self.trial(cat, v, s) for v, s in batch)
+            await asyncio.gather(*jobs)
+            still: list[CategoryResult] = []
+            for cat in active:
+                cat.looks += 1
+                looks = math.ceil(cat.max_trials / step)
+                seq = self._estimate(cat, looks)
+                cat.sequential_estimate = seq
+                decided = seq.verdict(cat.spec.threshold) is not Verdict.INCONCLUSIVE
+                if cat.next_index >= cat.max_trials:
+                    continue
+                if decided and self.opt.sequential:
+                    cat.stopped_early = True
+                    continue
+                still.append(cat)
+            active = still
+        for cat in cats:
+            cat.estimate = self._estimate(cat)
+            last = cat.sequential_estimate
+            cat.verdict = last.verdict(cat.spec.threshold) if last else Verdict.INCONCLUSIVE
+
+    async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
+        messages: list[Message] = []
+        transcript: list[dict[str, str]] = []
+        for turn, text in enumerate(spec.turns):
+            trial_id = f"{spec.id}@{run}/t{turn}"
+            messages.append(Message("user", text))
+            rec = self.state.done.get(trial_id)
+            if rec is None:
+                probe = Probe(
+                    trial_id, tuple(messages), (), spec.max_tokens, _seed(self.opt.seed, trial_id)
+                )
+                reply = await self._send(trial_id, probe)
+                if reply is None:
+                    return {
+                        "run": run,
+                        "found": None,
+                        "turn": None,
+                        "transcript": transcript,
+                        "note": self.exhausted,
+                    }
+                outcome = self._judge(spec.detector, reply, spec.marker, (), spec.max_tokens)
+                rec = TrialRecord(
+                    trial_id, spec.category, spec.id, spec.id, run, outcome, text, reply
+                )
+                self.state.append(rec)
+            self._count(rec)
+            transcript += [
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": rec.reply.text or f"[error: {rec.reply.error}]"},
+            ]
+            if rec.outcome is Outcome.ERROR:
+                return {
+                    "run": run,
+                    "found": None,
+                    "turn": turn,
+                    "transcript": transcript,
+                    "note": "errored",
+                }
+            if rec.outcome is Outcome.SUCCESS:
+                return {"run": run, "found": True, "turn": turn + 1, "transcript": transcript}
+            messages.append(Message("assistant", rec.reply.text))
+        return {"run": run, "found": False, "turn": None, "transcript": transcript}
+
+
+async def run_redteam(
+    target: Target,
+    suite: Suite,
+    state: RunState,
+    *,
+    options: RunOptions | None = None,
+    context: TargetContext | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    """Run ``suite`` against ``target``; results so far are kept in ``state``."""
+    opt = options or RunOptions()
+    ctx = context or TargetContext()
+    started = time.monotonic()
+    runner = _Runner(target, suite, opt, ctx, state, progress)
+    cats: list[CategoryResult] = []
+    for spec in suite.categories:
+        cat = CategoryResult(spec, ())
+        usable = []
+        for v in suite.variants(spec.id):
+            reason = _usable(v.attack.detector, ctx)
+            if v.attack.tools and not target.supports_tools:
+                reason = "the target does not accept tool definitions"
+            if reason:
+                cat.skipped_attacks[v.attack.id] = reason
+            else:
+                usable.append(v)
+        cat.variants = tuple(usable)
+        cat.samples = opt.samples
+        cats.append(cat)
+    escs = [EscalationResult(e) for e in suite.escalations]
+    try:
+        with state:
+            await runner.categories(cats)
+            for esc in escs:
+                esc.skipped = _usable(esc.spec.detector, ctx)
+                if esc.skipped:
+                    continue
+                for run in range(opt.escalation_runs):
+                    if runner._out_of_budget():
+                        break
+                    esc.runs.append(await runner.escalation(esc.spec, run))
+    finally:
+        await target.aclose()
+    return RunResult(
+        run_id=str(state.header.get("run_id")),
+        suite=suite,
+        target=target.identifier,
+        options=opt,
+        context=ctx,
+        categories=cats,
+        escalations=escs,
+        requests=runner.budget.used,
+        prompt_tokens=runner.prompt_tokens,
+        completion_tokens=runner.completion_tokens,
+        resumed_trials=state.resumed,
+        budget_exhausted=runner.exhausted,
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,102 @@
+"""Text and Markdown renderings of the JSON report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["render_markdown", "render_text"]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _row(c: Mapping[str, Any]) -> str:
+    return (
+        f"{c['id']:<28} {c['owasp']:<6} {c['successes']:>4}/{c['trials']:<5} "
+        f"{_pct(c['rate']):>7}  [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]  {c['verdict']}"
+    )
+
+
+def render_text(report: Mapping[str, Any]) -> str:
+    run = report["run"]
+    lines = [
+        f"red-team run {run['id']} against {report['target']['identifier']} "
+        f"({run['requests']} requests, {run['prompt_tokens'] + run['completion_tokens']} "
+        f"tokens, cost {run['cost']}, {run['seconds']}s, "
+        f"{int(run['confidence'] * 100)}% Clopper-Pearson intervals, detector error folded in)",
+        "",
+        f"{'category':<28} {'OWASP':<6} {'hits/trials':<10} {'rate':>7}  interval  verdict",
+    ]
+    lines += [_row(c) for c in report["categories"]]
+    for c in report["categories"]:
+        if c["note"]:
+            lines.append(f"  {c['id']}: {c['note']}")
+    seq = report["sequential"]
+    lines += [
+        "",
+        f"sequential testing: {seq['requests_used']} trials instead of "
+        f"{seq['fixed_design_requests']} ({seq['saved']} saved)",
+    ]
+    for e in report["exploration"]:
+        lines.append(
+            f"exploration (not in rates) {e['id']}: found in {e['found_in']} of "
+            f"{len(e['runs'])} runs{' - ' + e['skipped'] if e['skipped'] else ''}"
+        )
+    lines += ["", "not adequately tested:"]
+    lines += [f"  - {x}" for x in report["not_adequately_tested"]] or ["  (nothing)"]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    run = report["run"]
+    out = [
+        f"# Red-team report `{run['id']}`",
+        "",
+        f"Target `{_md(report['target']['identifier'])}`, suite `{report['suite']['name']}` "
+        f"(`{report['suite']['digest']}`), {run['requests']} requests, seed {run['seed']}. "
+        f"Rates are attack success rates with {int(run['confidence'] * 100)}% Clopper-Pearson "
+        "intervals corrected for measured detector error.",
+        "",
+        "| category | OWASP | ATLAS | successes / trials | rate | interval | threshold | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    out.extend(
+        f"| {c['id']} | {c['owasp']} | {', '.join(c['atlas'])} | {c['successes']} / "
+        f"{c['trials']} | {_pct(c['rate'])} | {_pct(c['ci_low'])} - {_pct(c['ci_high'])} | "
+        f"{_pct(c['threshold'])} | **{c['verdict']}** |"
+        for c in report["categories"]
+    )
+    seq = report["sequential"]
+    out += [
+        "",
+        f"Sequential testing used {seq['requests_used']} of "
+        f"{seq['fixed_design_requests']} planned trials ({seq['saved']} saved).",
+        "",
+    ]
+    out += ["## What we could not test adequately", ""]
+    out += [f"- {_md(x)}" for x in report["not_adequately_tested"]] or ["- nothing"]
+    out += ["", "## Exploration (multi-turn; not part of the rates)", ""]
+    for e in report["exploration"]:
+        out.append(
+            f"- `{e['id']}` ({e['technique']}): found in {e['found_in']} of "
+            f"{len(e['runs'])} runs {_md(e['skipped'])}"
+        )
+    out += ["", "## Attacks", ""]
+    for c in report["categories"]:
+        out.append(f"### {c['title']} ({c['owasp']})")
+        for a in c["attacks"]:
+            out.append(
+                f"- `{a['id']}` {a['technique']}: {a['successes']}/{a['trials']}, "
+                f"interval {_pct(a['ci_low'])} - {_pct(a['ci_high'])}"
+            )
+            for t in a["transcripts"][:1]:
+                reply = t["messages"][1]["content"][:300]
+                out.append(f"  - {t['outcome']}: reply `{_md(reply)}`")
+        out.append("")
+    return "\n".join(out) + "\n"
