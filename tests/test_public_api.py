@@ -16,6 +16,7 @@ PUBLIC = [
     "aisec.core.frameworks",
     "aisec.monitoring",
     "aisec.evaluation",
+    "aisec.data",
     "aisec.cli",
 ]
 

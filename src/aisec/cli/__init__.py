@@ -13,6 +13,7 @@ from aisec import __version__
 from aisec.cli._common import EXIT_ERROR
 from aisec.cli._stages import PENDING_GROUPS
 from aisec.cli.dashboard import dashboard_command
+from aisec.cli.data import data_group
 from aisec.cli.demo import demo_command
 from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
@@ -44,6 +45,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 for _command in (
     *PENDING_GROUPS,
+    data_group,
     train_group,
     redteam_group,
     inventory_group,

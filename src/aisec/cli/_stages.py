@@ -10,7 +10,6 @@ import click
 from aisec.cli._common import EXIT_ERROR
 
 _PENDING = {
-    "data": ("1 (data)", "register, audit"),
     "model": ("4 (deployment)", "scan, convert, sign, verify, gate"),
     "guard": ("5 (inference)", "serve, simulate"),
 }

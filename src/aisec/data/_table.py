@@ -1,0 +1,244 @@
+"""Reading tables lazily with Polars, and the checks that run over every row.
+
+Every full-table pass is a lazy query collected with the streaming engine, so a table
+larger than memory is read in batches. The ML checks work on a seeded sample
+(:data:`SAMPLE_CAP` rows by default) drawn with a fixed seed, documented in docs/data.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aisec.core.errors import FormatError, InputError, MissingExtraError
+
+__all__ = [
+    "ROW",
+    "SAMPLE_CAP",
+    "ExpectedSchema",
+    "Table",
+    "load_schema",
+    "open_table",
+]
+
+ROW = "__aisec_row"
+SAMPLE_CAP = 20_000
+"""Rows the ML checks see at most (seeded sample); full-table checks see every row."""
+
+
+def _pl() -> Any:
+    try:
+        import polars as pl
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MissingExtraError("aisec data audit", "data") from exc
+    return pl
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(pattern="^(int|float|number|string|bool|category)$")
+    nullable: bool = True
+    allowed: list[str | int | float | bool] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class ExpectedSchema(BaseModel):
+    """``--schema`` file: ``columns: {name: {type, nullable, allowed, min, max}}``."""
+
+    model_config = ConfigDict(extra="forbid")
+    columns: dict[str, ColumnSpec]
+    strict: bool = False  # True: columns not listed are reported too
+
+
+def load_schema(path: Path) -> ExpectedSchema:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read schema: {exc}", path=path) from exc
+    except yaml.YAMLError as exc:
+        raise FormatError(f"schema is not YAML: {str(exc).splitlines()[0]}", path=path) from exc
+    try:
+        return ExpectedSchema.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise FormatError(f"schema: {loc}: {err['msg']}", path=path) from exc
+
+
+@dataclass
+class Table:
+    """A lazily scanned table with a row number column ``ROW``."""
+
+    path: Path
+    lazy: Any  # polars.LazyFrame
+    columns: dict[str, Any]  # name -> polars dtype
+
+    def collect(self, query: Any) -> Any:
+        return query.collect(engine="streaming")
+
+    def count(self) -> int:
+        pl = _pl()
+        return int(self.collect(self.lazy.select(pl.len())).item())
+
+    def numeric(self, exclude: Sequence[str]) -> list[str]:
+        return [
+            c
+            for c, t in self.columns.items()
+            if c not in exclude and c != ROW and (t.is_numeric() or t == _pl().Boolean)
+        ]
+
+    def text(self, exclude: Sequence[str]) -> list[str]:
+        pl = _pl()
+        return [
+            c
+            for c, t in self.columns.items()
+            if c not in exclude and c != ROW and t in (pl.Utf8, pl.Categorical)
+        ]
+
+    def sample(self, n_rows: int, cap: int, seed: int) -> Any:
+        """Up to ``cap`` rows picked uniformly with ``seed``, in row order (a DataFrame)."""
+        pl = _pl()
+        if n_rows <= cap:
+            return self.collect(self.lazy)
+        import numpy as np
+
+        rows = np.sort(np.random.default_rng(seed).choice(n_rows, size=cap, replace=False))
+        picked = pl.Series(ROW, rows, dtype=pl.UInt32)
+        return self.collect(self.lazy.filter(pl.col(ROW).is_in(picked.implode())))
+
+
+def open_table(path: Path, *, role: str = "dataset") -> Table:
+    """Scan CSV (``.csv``/``.tsv``), Parquet or JSON lines without loading it.
+
+    CSV cells are text to Polars: nothing in a cell is evaluated, formulas included.
+    """
+    pl = _pl()
+    if not path.exists():
+        raise InputError(f"{role} not found", path=path)
+    if path.is_dir():
+        raise InputError(f"{role} is a folder; give one CSV, Parquet or JSON lines file", path=path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv", ".txt"):
+            lazy = pl.scan_csv(
+                path,
+                separator="\t" if suffix == ".tsv" else ",",
+                infer_schema_length=10_000,
+                ignore_errors=False,
+            )
+        elif suffix in (".parquet", ".pq"):
+            lazy = pl.scan_parquet(path)
+        elif suffix in (".jsonl", ".ndjson", ".json"):
+            lazy = pl.scan_ndjson(path, infer_schema_length=10_000)
+        else:
+            raise InputError(
+                f"unsupported {role} format {suffix or '(none)'}; "
+                "use .csv, .tsv, .parquet or .jsonl",
+                path=path,
+            )
+        schema = dict(lazy.collect_schema())
+    except InputError:
+        raise
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FormatError(f"cannot read {role}: {first}", path=path) from exc
+    if not schema:
+        raise FormatError(f"{role} has no columns", path=path)
+    if ROW in schema:
+        raise FormatError(f"{role} has a column named {ROW}, which aisec reserves", path=path)
+    lazy = lazy.with_row_index(ROW)
+    return Table(path=path, lazy=lazy, columns=schema)
+
+
+def check_readable(table: Table) -> int:
+    """Count rows, turning a parse failure deep in the file into one error line."""
+    pl = _pl()
+    try:
+        return table.count()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FormatError(f"cannot read: {first}", path=table.path) from exc
+
+
+def missing_counts(table: Table) -> dict[str, int]:
+    pl = _pl()
+    cols = [c for c in table.columns if c != ROW]
+    exprs = []
+    for c in cols:
+        e = pl.col(c).null_count()
+        if table.columns[c].is_float():
+            e = e + pl.col(c).is_nan().sum()
+        exprs.append(e.alias(c))
+    row = table.collect(table.lazy.select(exprs)).row(0)
+    return {c: int(v) for c, v in zip(cols, row, strict=True)}
+
+
+def schema_problems(table: Table, schema: ExpectedSchema) -> list[dict[str, Any]]:
+    """Differences between the table and the expected schema (each a dict for a finding)."""
+    pl = _pl()
+    out: list[dict[str, Any]] = []
+    for name, spec in schema.columns.items():
+        dtype = table.columns.get(name)
+        if dtype is None:
+            out.append({"column": name, "problem": "missing column"})
+            continue
+        kind = _kind(dtype)
+        ok = {
+            "int": kind == "int",
+            "float": kind in ("int", "float"),
+            "number": kind in ("int", "float"),
+            "string": kind == "string",
+            "category": kind in ("string", "int", "bool"),
+            "bool": kind == "bool",
+        }[spec.type]
+        if not ok:
+            out.append({"column": name, "problem": f"type {kind}, expected {spec.type}"})
+            continue
+        checks = []
+        if not spec.nullable:
+            checks.append(("nulls", pl.col(name).is_null().sum()))
+        if spec.allowed is not None and kind != "float":
+            allowed = pl.Series([str(a) for a in spec.allowed]).implode()
+            checks.append(
+                (
+                    "values outside the allowed set",
+                    (~pl.col(name).cast(pl.Utf8).is_in(allowed) & pl.col(name).is_not_null()).sum(),
+                )
+            )
+        if spec.min is not None and kind in ("int", "float"):
+            checks.append((f"values below {spec.min:g}", (pl.col(name) < spec.min).sum()))
+        if spec.max is not None and kind in ("int", "float"):
+            checks.append((f"values above {spec.max:g}", (pl.col(name) > spec.max).sum()))
+        if checks:
+            res = table.collect(
+                table.lazy.select([e.alias(str(i)) for i, (_, e) in enumerate(checks)])
+            )
+            for (what, _), count in zip(checks, res.row(0), strict=True):
+                if count:
+                    out.append({"column": name, "problem": f"{int(count)} {what}"})
+    if schema.strict:
+        out.extend(
+            {"column": c, "problem": "column not in the expected schema"}
+            for c in table.columns
+            if c != ROW and c not in schema.columns
+        )
+    return out
+
+
+def _kind(dtype: Any) -> str:
+    pl = _pl()
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    if dtype in (pl.Utf8, pl.Categorical):
+        return "string"
+    return str(dtype)
