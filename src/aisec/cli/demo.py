@@ -32,34 +32,39 @@ __all__ = ["demo_command"]
 @format_option()
 @output_option()
 def demo_command(workdir: Path, fmt: OutputFormat, output: Path) -> None:
-    """Run the lifecycle scenario on data it makes itself; no network, no API key."""
+    """Run the six-stage lifecycle scenario on data it makes itself; no network, no API key."""
     from aisec.demo import run_demo
 
     err = stderr_console()
-    with err.status("running the aisec demo…"):
-        result = run_demo(workdir, lambda line: err.print(f"  {line}", markup=False))
+    with err.status("aisec demo: starting…") as status:
+
+        def say(line: str) -> None:
+            if line.startswith("["):
+                status.update(f"aisec demo: {line}")
+            err.print(f"  {line}", markup=False)
+
+        result = run_demo(workdir, say)
     with open_output(output) as fh:
         if fmt is OutputFormat.JSON:
             write_json(result.to_json(), fh)
         else:
             con = stdout_console(fh)
-            con.print("[bold]aisec demo[/]: a chain of signed evidence")
-            for index, name, digest in result.recorded:
-                con.print(f"  #{index:<3} {digest}  {name}", markup=False)
-            ok = result.report is not None and result.report.ok
-            con.print(f"  log verified with the public key: {'yes' if ok else 'NO'}")
-            caught = result.tamper_report is not None and not result.tamper_report.ok
-            con.print(f"  one-byte tamper on a copy detected: {'yes' if caught else 'NO'}")
+            con.print("[bold]aisec demo[/]: one chain of signed evidence across the lifecycle")
+            for s in result.stages:
+                mark = "[green]ok[/]" if s.ok else "[red]UNEXPECTED[/]"
+                con.print(f"{mark}  [bold]{s.stage}[/] ({s.seconds:.1f}s) — {s.title}")
+                for line in s.lines:
+                    con.print(f"      {line}", markup=False)
+            db = result.workdir / ".aisec" / "evidence.db"
             con.print("Evidence:", markup=False)
-            con.print(f"  store:       {result.store_url}", markup=False)
-            con.print(f"  public key:  {result.public_key_path}", markup=False)
+            con.print(f"  store:      {result.store_url}", markup=False)
+            con.print(f"  public key: {result.public_key_path}", markup=False)
             con.print("Next:", markup=False)
-            db = result.store_url
-            con.print(f"  aisec evidence list --db {db}", markup=False)
+            con.print(
+                f"  aisec dashboard --db {db}   # then open http://127.0.0.1:8700/", markup=False
+            )
             con.print(
                 f"  aisec evidence verify --db {db} --key {result.public_key_path}", markup=False
             )
-    good = result.report is not None and result.report.ok
-    caught = result.tamper_report is not None and not result.tamper_report.ok
-    if not (good and caught):
+    if not result.ok:
         raise click.exceptions.Exit(EXIT_FINDINGS)

@@ -338,3 +338,11 @@ def test_two_processes_append_500_each(store_url: str, tmp_path: Path) -> None:
         report = store.verify([key.public])
         assert report.ok, report.problems[:3]
         assert report.heads_checked == 1000
+
+
+def test_altered_run_row_is_named(store_url: str, signing_key: SigningKey, tmp_path: Path) -> None:
+    with EvidenceStore.open(store_url, witness_dir=tmp_path / "witness") as store:
+        for i in range(3):
+            store.record(_statement(i), signing_key, run_id="train-1")
+        _sql(store_url, "UPDATE aisec_runs SET entries = 2 WHERE run_id = 'train-1'")
+        assert _problems(store, signing_key) == [("index", 2)]

@@ -663,6 +663,10 @@ class EvidenceStore:
                         "longer match its signed content",
                     )
                 )
+        # run rows summarise many entries: with an entry already named (unreadable or
+        # removed) their counts cannot be recomputed, and the named entry says enough
+        if already - {None} or after is not None:
+            return problems
         for rid, idxs in expected_runs.items():
             r = runs.get(rid)
             if r is None or (r["first_idx"], r["last_idx"], r["entries"]) != (

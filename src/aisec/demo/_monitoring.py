@@ -1,0 +1,56 @@
+"""Stage 6 of the demo: discover the synthetic enterprise's AI, expose shadow AI, BOM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from aisec.demo._context import DemoContext
+from aisec.monitoring import (
+    attest_bom,
+    attest_governance,
+    attest_inventory,
+    build_bom,
+    discover,
+    governance_report,
+    synth_enterprise,
+)
+
+__all__ = ["run_monitoring"]
+
+
+def run_monitoring(ctx: DemoContext) -> None:
+    with ctx.stage("monitoring", "discover every AI system in use; expose shadow AI") as s:
+        enterprise = ctx.workdir / "enterprise"
+        shutil.rmtree(enterprise, ignore_errors=True)  # the demo's own synthetic data
+        truth = synth_enterprise(enterprise, seed=1)
+        root = truth.root
+        inventory = discover(
+            registry=str(root / "registry.json"),
+            logs=[root / "logs"],
+            billing=[root / "billing"],
+            saas=[root / "saas"],
+            code=[root / "repo"],
+        )
+        doc = inventory.to_json()
+        body = json.dumps(doc, sort_keys=True).encode()
+        (ctx.path("monitoring", "inventory.json")).write_bytes(body)
+        attest_inventory(ctx.store, ctx.key, body, doc)
+        bom = build_bom(doc)
+        bom_bytes = json.dumps(bom, sort_keys=True).encode()
+        ctx.path("monitoring", "ai-bom.cdx.json").write_bytes(bom_bytes)
+        attest_bom(ctx.store, ctx.key, bom_bytes, bom)
+        systems = doc["systems"]
+        shadow = [x for x in systems if not x.get("registered")]
+        s.lines.append(
+            f"{len(systems)} AI systems found; the registry knew "
+            f"{len(systems) - len(shadow)}; {len(shadow)} are shadow AI"
+        )
+        for x in shadow[:3]:
+            s.lines.append(f"shadow: {x.get('name')} ({x.get('kind')})")
+        report = governance_report(ctx.store, doc)
+        report_bytes = json.dumps(report, sort_keys=True, default=str).encode()
+        attest_governance(ctx.store, ctx.key, report_bytes, report)
+        s.lines.append("CycloneDX ML-BOM written; governance coverage recorded")
+        s.ok = len(systems) == 31 and len(shadow) == 19
+        s.facts.update(systems=len(systems), shadow=len(shadow))
