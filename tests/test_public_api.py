@@ -17,6 +17,7 @@ PUBLIC = [
     "aisec.monitoring",
     "aisec.evaluation",
     "aisec.data",
+    "aisec.inference",
     "aisec.cli",
 ]
 

@@ -17,6 +17,7 @@ from aisec.cli.data import data_group
 from aisec.cli.demo import demo_command
 from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
+from aisec.cli.guard import guard_group
 from aisec.cli.inventory import inventory_group
 from aisec.cli.keys import keys_group
 from aisec.cli.redteam import redteam_group
@@ -48,6 +49,7 @@ for _command in (
     data_group,
     train_group,
     redteam_group,
+    guard_group,
     inventory_group,
     frameworks_group,
     lifecycle_command,

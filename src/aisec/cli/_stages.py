@@ -11,7 +11,6 @@ from aisec.cli._common import EXIT_ERROR
 
 _PENDING = {
     "model": ("4 (deployment)", "scan, convert, sign, verify, gate"),
-    "guard": ("5 (inference)", "serve, simulate"),
 }
 
 

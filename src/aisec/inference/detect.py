@@ -1,0 +1,413 @@
+"""Model-extraction detectors over each account's query stream.
+
+Every query becomes a small record (time, MinHash signature, nearest-neighbour distance,
+classifier margin, logit-probe flag); the detectors are pure functions of the account's window
+of records, so they behave the same in one process, across replicas sharing Redis, and offline.
+
+Detectors (registered in :data:`DETECTORS`):
+
+* ``paraphrase-density`` — share of recent queries that are near-duplicates of an earlier one
+  (MinHash over character 4-grams, estimated Jaccard ≥ threshold).
+* ``prada`` — PRADA (Juuti et al. 2019): the distribution of each query's distance to its
+  nearest earlier query; natural traffic is close to normal, synthetic probing is not
+  (Shapiro-Wilk W below δ).
+* ``boundary-probing`` — share of classifier queries whose top-2 score margin is small: the
+  account is mapping the decision boundary.
+* ``volume-anomaly`` — queries in the current time bucket against the account's own baseline.
+* ``cross-account`` — one question paraphrased from several keys (shared LSH bands).
+* ``logit-probing`` — many distinct ``logit_bias`` variations requested with ``logprobs``
+  (the 2024 attacks that recovered a production model's final layer).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
+from scipy.stats import shapiro  # type: ignore[import-untyped,unused-ignore]
+
+from aisec.core.digest import digest_bytes
+from aisec.inference.config import Action, DetectorsConfig
+from aisec.inference.state import DetectorState
+
+__all__ = ["DETECTORS", "Alert", "Detection", "DetectorSpec", "QueryEvent", "signature"]
+
+NUM_PERM = 64
+PRADA_STRIDE = 5
+_WORD = re.compile(r"[a-z0-9]+")
+# function words and politeness carry no topic; paraphrases keep the content words and differ in
+# these (a short hand list: a tokenizer library's list would be an extra dependency for 2 lines;
+# SIM905 ignored below because a word list reads best as text)
+_STOP = frozenset(
+    """a about above after again all also am an and any are as at be been before being below
+    between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers him his how i if in into is it its itself just me more
+    most my no nor not now of off on once one only or other our ours out over own same say she
+    should so some such tell than thank thanks that the their them then there these they this
+    those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours please quick question need know honestly exactly
+    precisely hey records time give me kindly okay ok hi hello well really""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSpec:
+    name: str
+    finding_id: str
+    title: str
+    atlas: tuple[str, ...]
+    owasp: tuple[str, ...]
+    remediation: str
+
+
+_EXTRACT = ("AML.T0024.002", "AML.T0040")
+DETECTORS: tuple[DetectorSpec, ...] = (
+    DetectorSpec(
+        "paraphrase-density", "AISEC-INF-001", "Paraphrase flood of one question", _EXTRACT,
+        ("LLM10",), "Throttle the account and coarsen its outputs; review who owns the key.",
+    ),
+    DetectorSpec(
+        "prada", "AISEC-INF-002", "Query distances not like natural traffic (PRADA)", _EXTRACT,
+        ("LLM10",), "Throttle the account; round confidences; review its queries.",
+    ),
+    DetectorSpec(
+        "boundary-probing", "AISEC-INF-003", "Classifier decision-boundary probing",
+        (*_EXTRACT, "AML.T0043"), ("LLM10",),
+        "Return labels only or coarse scores on this route; throttle the account.",
+    ),
+    DetectorSpec(
+        "volume-anomaly", "AISEC-INF-004", "Query volume far above the account's baseline",
+        ("AML.T0034.000", "AML.T0040"), ("LLM10",),
+        "Lower the account's limits; confirm the traffic with its owner.",
+    ),
+    DetectorSpec(
+        "cross-account", "AISEC-INF-005", "One question paraphrased from several API keys",
+        _EXTRACT, ("LLM10",), "Treat the accounts as one actor: throttle all of them.",
+    ),
+    DetectorSpec(
+        "logit-probing", "AISEC-INF-006", "Logit-bias probing with logprobs",
+        (*_EXTRACT, "AML.T0024"), ("LLM10", "LLM02"),
+        "Refuse logit_bias and strip logprobs on this route.",
+    ),
+)  # fmt: skip
+_BY_NAME = {d.name: d for d in DETECTORS}
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEvent:
+    account: str
+    t: float
+    text: str
+    request_id: str
+    margin: float | None = None  # classifier: top-1 minus top-2 score
+    logit_bias: tuple[str, ...] | None = None  # sorted token ids when logprobs were asked too
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    account: str
+    detector: str
+    score: float
+    time: float
+    request_id: str
+    evidence: dict[str, Any]
+    actions: tuple[Action, ...]
+    spec: DetectorSpec = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": "alert",
+            "account": self.account,
+            "detector": self.detector,
+            "score": round(self.score, 4),
+            "time": self.time,
+            "request_id": self.request_id,
+            "finding": self.spec.finding_id,
+            "title": self.spec.title,
+            "atlas": list(self.spec.atlas),
+            "owasp_llm": list(self.spec.owasp),
+            "actions": [a.value for a in self.actions],
+            "evidence": self.evidence,
+        }
+
+
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
+# the permutations are made once: building them costs more than hashing a query
+_PERMS, _SCHEME = _TEMPLATE.permutations, _TEMPLATE.scheme
+
+
+def _content_words(text: str) -> set[bytes]:
+    out = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):  # crude stemming: dose/doses, recommend(ed)
+            if len(word) > 4 and word.endswith(suffix):
+                word = word[: -len(suffix)]
+                break
+        out.add(word.encode())
+    return out or {text.strip().lower().encode()}
+
+
+def signature(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """MinHash (datasketch) of the set of content words of ``text`` (order-free, so a
+    reordered paraphrase of a question stays close to it)."""
+    mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_PERMS, scheme=_SCHEME)
+    mh.update_batch(sorted(_content_words(text)))
+    sig: np.ndarray[Any, np.dtype[np.uint32]] = mh.hashvalues.astype(np.uint32)
+    return sig
+
+
+class Detection:
+    """Runs every detector for one event against the shared state and returns new alerts."""
+
+    def __init__(self, cfg: DetectorsConfig, state: DetectorState, *, hash_prompts: bool) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.hash_prompts = hash_prompts
+        # band layout chosen by datasketch for this threshold; the bands themselves live in
+        # DetectorState (hand-written: datasketch's Redis storage is synchronous and would
+        # block the event loop, and it cannot expire old entries)
+        lsh = MinHashLSH(threshold=cfg.near_duplicate_jaccard, num_perm=NUM_PERM)
+        self._b, self._r = lsh.b, lsh.r
+        self.risk: dict[str, float] = {}
+        self._seen: dict[str, int] = {}
+        self._matrices: dict[str, tuple[dict[str, Any], np.ndarray[Any, Any]]] = {}
+
+    def _sample(self, text: str) -> str:
+        return digest_bytes(text.encode()) if self.hash_prompts else text[:160]
+
+    def _actions(self, detector: str) -> tuple[Action, ...]:
+        acts = self.cfg.actions
+        return tuple(acts.get(detector, acts.get("*", (Action.LOG,))))
+
+    async def observe(self, ev: QueryEvent) -> list[Alert]:
+        return await self.observe_batch([ev])
+
+    async def observe_batch(self, events: list[QueryEvent]) -> list[Alert]:
+        """Examine events in order. State is read and written once per account and batch, so
+        the cost per event falls as load rises; every event is still judged on the window as
+        it stood at that event."""
+        cfg = self.cfg
+        by_account: dict[str, list[QueryEvent]] = {}
+        for ev in events:
+            by_account.setdefault(ev.account, []).append(ev)
+        sigs = {id(ev): signature(ev.text) for ev in events}
+        crosses = await self._cross_many(events, sigs)
+        alerts: list[Alert] = []
+        for account, evs in by_account.items():
+            window = await self.state.recent(account, cfg.window - 1)
+            matrix = self._matrix(account, window)
+            volumes = await self._volumes(account, evs)
+            records = []
+            for ev in evs:
+                sig = sigs[id(ev)]
+                nearest = float((matrix == sig).mean(axis=1).max()) if len(window) else 0.0
+                record: dict[str, Any] = {
+                    "t": ev.t,
+                    "s": sig.tobytes().hex(),
+                    "q": self._sample(ev.text),
+                    "m": ev.margin,
+                    "lb": ",".join(ev.logit_bias) if ev.logit_bias is not None else None,
+                    "d": 1.0 - nearest,
+                    "nd": nearest >= cfg.near_duplicate_jaccard,
+                }
+                records.append(record)
+                window = [record, *window[: cfg.window - 1]]
+                matrix = np.vstack((sig[None, :], matrix[: cfg.window - 1]))
+                self._seen[account] = seen = self._seen.get(account, 0) + 1
+                checks = [self._paraphrase, self._boundary, self._logit]
+                if seen % PRADA_STRIDE == 0:  # a normality test per query would dominate CPU
+                    checks.append(self._prada)
+                found = [hit for check in checks if (hit := check(window)) is not None]
+                if (vol := volumes.get(id(ev))) is not None:
+                    found.append(vol)
+                alerts += await self._emit(ev, found, crosses.get(id(ev), []))
+            await self.state.push_many(account, records, cfg.window)
+            self._matrices[account] = (window[0], matrix[: cfg.window - 1])
+        return alerts
+
+    def _matrix(
+        self, account: str, window: list[dict[str, Any]]
+    ) -> np.ndarray[Any, np.dtype[np.uint32]]:
+        """The window's signatures as a matrix, reused while the window is the one we left."""
+        cached = self._matrices.get(account)
+        if (
+            cached is not None
+            and window
+            and cached[0] is window[0]
+            and len(cached[1]) == len(window)
+        ):
+            return cached[1]
+        hexes = "".join(r["s"] for r in window)
+        return np.frombuffer(bytes.fromhex(hexes), dtype=np.uint32).reshape(len(window), NUM_PERM)
+
+    async def _emit(
+        self,
+        ev: QueryEvent,
+        found: list[tuple[str, float, dict[str, Any]]],
+        cross: list[tuple[str, float, dict[str, Any]]],
+    ) -> list[Alert]:
+        alerts = []
+        span = self.cfg.action_seconds / 4
+        for name, score, evidence in found:
+            self.risk[ev.account] = max(self.risk.get(ev.account, 0.0), score)
+            if await self.state.once(f"{ev.account}:{name}", span, ev.t):
+                alerts.append(self._alert(ev, name, score, evidence))
+        for other, score, evidence in cross:
+            self.risk[other] = max(self.risk.get(other, 0.0), score)
+            if await self.state.once(f"{other}:cross-account", span, ev.t):
+                alerts.append(self._alert(ev, "cross-account", score, evidence, account=other))
+        return alerts
+
+    def _alert(
+        self,
+        ev: QueryEvent,
+        name: str,
+        score: float,
+        evidence: dict[str, Any],
+        *,
+        account: str = "",
+    ) -> Alert:
+        return Alert(
+            account=account or ev.account,
+            detector=name,
+            score=score,
+            time=ev.t,
+            request_id=ev.request_id,
+            evidence=evidence,
+            actions=self._actions(name),
+            spec=_BY_NAME[name],
+        )
+
+    def _base(self, window: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        hits = [r for r in window if r.get(key)]
+        return {
+            "queries": len(window),
+            "matching": len(hits),
+            "first_t": window[-1]["t"],
+            "last_t": window[0]["t"],
+            "samples": [r["q"] for r in hits[:5]],
+        }
+
+    def _paraphrase(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
+        if len(window) < self.cfg.min_queries:
+            return None
+        density = sum(1 for r in window if r["nd"]) / len(window)
+        if density < self.cfg.paraphrase_density:
+            return None
+        return "paraphrase-density", density, self._base(window, "nd")
+
+    def _prada(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
+        dists = [r["d"] for r in window[:-1]]  # the first query has no neighbour
+        if len(dists) < self.cfg.min_queries or max(dists) - min(dists) < 1e-9:
+            return None
+        # lexical distances of unrelated queries pile up at 1.0, a degenerate distribution
+        # that no normality test should judge: PRADA looks only at streams with close queries
+        if float(np.median(dists)) >= 0.9:
+            return None
+        w = float(shapiro(dists).statistic)
+        if w >= self.cfg.prada_delta:
+            return None
+        ev = self._base(window, "nd") | {"shapiro_w": round(w, 4), "delta": self.cfg.prada_delta}
+        return "prada", 1.0 - w, ev
+
+    def _boundary(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
+        margins = [r for r in window if r.get("m") is not None]
+        if len(margins) < self.cfg.min_queries:
+            return None
+        low = [r for r in margins if r["m"] < self.cfg.boundary_margin]
+        share = len(low) / len(margins)
+        if share < self.cfg.boundary_fraction:
+            return None
+        ev: dict[str, Any] = {"classifier_queries": len(margins), "low_margin": len(low)}
+        ev["samples"] = [r["q"] for r in low[:5]]
+        return "boundary-probing", share, ev
+
+    def _logit(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
+        biased = [r["lb"] for r in window if r.get("lb") is not None]
+        variations = len(set(biased))
+        if variations < self.cfg.logit_probes:
+            return None
+        ev = {"queries": len(window), "logit_bias_with_logprobs": len(biased)}
+        ev["distinct_variations"] = variations
+        return "logit-probing", min(1.0, variations / (2 * self.cfg.logit_probes)), ev
+
+    async def _volumes(
+        self, account: str, evs: list[QueryEvent]
+    ) -> dict[int, tuple[str, float, dict[str, Any]]]:
+        cfg = self.cfg
+        keep = 48
+        per_bucket: dict[int, list[QueryEvent]] = {}
+        for ev in evs:
+            per_bucket.setdefault(int(ev.t // cfg.volume_bucket_seconds), []).append(ev)
+        out = {}
+        for bucket, bevs in per_bucket.items():
+            counts = await self.state.bucket(account, bucket, keep, len(bevs))
+            first = min(counts)
+            history = [counts.get(b, 0) for b in range(first, bucket)]
+            if len(history) < cfg.volume_min_buckets:
+                continue
+            baseline = max(fmean(history), 1.0)
+            start = counts[bucket] - len(bevs)
+            for k, ev in enumerate(bevs, start=1):
+                now = start + k  # the count as it stood at this event
+                if now < cfg.min_queries or now < cfg.volume_factor * baseline:
+                    continue
+                evidence = {"bucket_seconds": cfg.volume_bucket_seconds, "current": now}
+                evidence |= {"baseline_mean": round(baseline, 2), "history_buckets": len(history)}
+                score = min(1.0, now / (cfg.volume_factor * baseline * 2))
+                out[id(ev)] = ("volume-anomaly", score, evidence)
+        return out
+
+    async def _cross_many(
+        self, events: list[QueryEvent], sigs: dict[int, np.ndarray[Any, np.dtype[np.uint32]]]
+    ) -> dict[int, list[tuple[str, float, dict[str, Any]]]]:
+        cfg = self.cfg
+        r = self._r
+        items = []
+        for ev in events:
+            sig = sigs[id(ev)]
+            bands = [f"{i}:{sig[i * r : (i + 1) * r].tobytes().hex()}" for i in range(self._b)]
+            items.append((f"{ev.account}|{ev.request_id}|{sig.tobytes().hex()}", bands, ev.t))
+        found = await self.state.cross_many(items, cfg.cross_seconds)
+        out = {}
+        for ev, candidates in zip(events, found, strict=True):
+            hits = await self._cluster(ev, sigs[id(ev)], candidates)
+            if hits:
+                out[id(ev)] = hits
+        return out
+
+    async def _cluster(
+        self, ev: QueryEvent, sig: np.ndarray[Any, np.dtype[np.uint32]], candidates: set[str]
+    ) -> list[tuple[str, float, dict[str, Any]]]:
+        cfg = self.cfg
+        if len(candidates) < cfg.min_queries:
+            return []
+        # LSH gives candidates; keep those whose estimated Jaccard really passes the threshold
+        members = set()
+        per_account: dict[str, int] = {}
+        for m in candidates:
+            acct, rid, hexsig = m.split("|")
+            other = np.frombuffer(bytes.fromhex(hexsig), dtype=np.uint32)
+            if float((other == sig).mean()) >= cfg.near_duplicate_jaccard:
+                members.add(rid)
+                per_account[acct] = per_account.get(acct, 0) + 1
+        if len(per_account) < cfg.cross_accounts or len(members) < cfg.min_queries:
+            return []
+        # an account takes part when a good share of its recent queries are this question:
+        # many users asking one popular question now and then is normal traffic
+        involved = {}
+        for acct, n in per_account.items():
+            if n >= 3 and n >= cfg.cross_share * await self.state.size(acct):
+                involved[acct] = n  # noqa: PERF403 -- an await in the condition
+        if len(involved) < cfg.cross_accounts or ev.account not in involved:
+            return []
+        score = min(1.0, len(involved) / (2 * cfg.cross_accounts))
+        evidence = {"accounts": sorted(involved), "cluster_queries": len(members)}
+        evidence["per_account"] = involved
+        return [(a, score, evidence) for a in sorted(involved)]

@@ -1,0 +1,368 @@
+"""The gateway: a Starlette reverse proxy with aiohttp as its upstream client.
+
+Per request, on the hot path: authenticate (hashed key), filter the input, one rate-limit call
+(one Lua script with Redis, which also returns the account's detector actions), forward,
+harden the output, one audit line. Detection runs afterwards on a queue (see ``alerts``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from aisec.core.digest import digest_bytes
+from aisec.core.evidence.keys import SigningKey
+from aisec.inference.accounts import Account, AccountTable
+from aisec.inference.alerts import AlertPipeline, AuditLog, attest_config
+from aisec.inference.config import GuardConfig, RouteConfig, RouteKind
+from aisec.inference.detect import Detection, QueryEvent
+from aisec.inference.harden import (
+    check_request,
+    classifier_margin,
+    harden_response,
+    harden_sse_event,
+    logit_probe,
+    prompt_text,
+)
+from aisec.inference.ratelimit import Limit, Limiter, MemoryLimiter, RedisLimiter
+from aisec.inference.state import DetectorState, MemoryState, RedisState
+
+__all__ = ["Gateway", "create_app"]
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
+
+
+@dataclass
+class _Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter(
+            "aisec_guard_requests",
+            "Requests by route and outcome",
+            ["route", "outcome"],
+            registry=r,
+        )
+        self.alerts = Counter("aisec_guard_alerts", "Detector alerts", ["detector"], registry=r)
+        self.queue = Gauge(
+            "aisec_guard_detection_queue", "Events waiting for the detectors", registry=r
+        )
+        self.dropped = Gauge(
+            "aisec_guard_detection_dropped", "Events dropped because the queue was full",
+            registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "aisec_guard_upstream_seconds", "Upstream latency", ["route"], registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )  # fmt: skip
+
+
+class Gateway:
+    """State of one replica; built by :func:`create_app` and started by its lifespan."""
+
+    def __init__(
+        self,
+        cfg: GuardConfig,
+        config_digest: str,
+        *,
+        signing_key: SigningKey | None = None,
+        store_url: str | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.config_digest = config_digest
+        self.accounts = AccountTable(Account(a.name, a.key_hash()) for a in cfg.accounts)
+        self._account_limits = {a.name: a.limits or cfg.limits for a in cfg.accounts}
+        self.routes = {r.path: r for r in cfg.routes}
+        self.metrics = _Metrics()
+        self.audit = AuditLog(cfg.audit_log)
+        self._key = signing_key
+        self._store_url = store_url
+        self.redis: Any = None
+        self.limiter: Limiter = MemoryLimiter()
+        state: DetectorState = MemoryState()
+        if cfg.redis:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.from_url(cfg.redis, decode_responses=True)
+            self.limiter = RedisLimiter(self.redis, cfg.redis_prefix, fail_open=cfg.fail_open)
+            state = RedisState(self.redis, cfg.redis_prefix)
+        self.detection = Detection(cfg.detectors, state, hash_prompts=cfg.hash_prompts)
+        self.pipeline = AlertPipeline(
+            cfg, self.detection, self.limiter, self.audit, config_digest=config_digest,
+            signing_key=signing_key, store_url=store_url,
+            on_alert=lambda a: self.metrics.alerts.labels(a.detector).inc(),
+        )  # fmt: skip
+        self.session: aiohttp.ClientSession | None = None
+        self._upstream_auth: dict[str, str] = {}
+        if cfg.upstream_key_env and os.environ.get(cfg.upstream_key_env):
+            self._upstream_auth = {"Authorization": f"Bearer {os.environ[cfg.upstream_key_env]}"}
+
+    async def start(self) -> None:
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=512, ttl_dns_cache=300),
+            timeout=aiohttp.ClientTimeout(total=self.cfg.upstream_timeout),
+            auto_decompress=False,
+        )
+        await self.pipeline.start()
+        if self._key is not None and self.cfg.evidence:
+            attest_config(self.cfg, self.config_digest, self._key, self._store_url)
+        self.audit.write(
+            {"event": "start", "time": time.time(), "config_digest": self.config_digest,
+             "state": "redis" if self.redis else "memory",
+             "redis_down_policy": "fail-open" if self.cfg.fail_open else "fail-closed"}
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+        if self.session is not None:
+            await self.session.close()
+        await self.limiter.close()
+        self.audit.close()
+
+    def _limits(self, account: Account, route: RouteConfig, tokens: int) -> tuple[Limit, ...]:
+        out = []
+        acct = self._account_limits[account.name]
+        for scope, lim in ((route.path, route.limits), ("*", acct)):
+            if lim.requests:
+                out.append(Limit(f"{scope}:req", lim.requests))
+            if lim.tokens:
+                out.append(Limit(f"{scope}:tok", lim.tokens, tokens))
+        return tuple(out)
+
+    def _reply(
+        self,
+        rid: str,
+        status: int,
+        message: str,
+        action: str,
+        headers: dict[str, str] | None = None,
+    ) -> JSONResponse:
+        h = {"x-aisec-request-id": rid, "x-aisec-action": action, **(headers or {})}
+        body = {"error": {"message": message, "type": action, "request_id": rid}}
+        return JSONResponse(body, status_code=status, headers=h)
+
+    async def handle(self, request: Request) -> Response:
+        rid = os.urandom(8).hex()
+        route = self.routes.get(request.url.path)
+        if route is None:
+            return self._reply(rid, 404, "no such route", "not-found")
+        key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        account = self.accounts.lookup(key or request.headers.get("x-api-key"))
+        if account is None:
+            self.metrics.requests.labels(route.path, "unauthorized").inc()
+            self._audit(rid, None, route, 401, "unauthorized", "")
+            return self._reply(rid, 401, "missing or unknown API key", "unauthorized")
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            return self._reply(rid, 413, "request body too large", "refused")
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            return self._reply(rid, 413, "request body too large", "refused")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return self._reply(rid, 400, "request body must be a JSON object", "bad-request")
+        text = prompt_text(body, route)
+        bias = logit_probe(body)
+        changes, refusal = check_request(body, route, text)
+        if refusal is not None:
+            self.metrics.requests.labels(route.path, "refused").inc()
+            self._audit(rid, account.name, route, refusal.status, "refused", text, refusal.reason)
+            return self._reply(rid, refusal.status, refusal.reason, "refused")
+        max_tok = body.get("max_tokens") if route.kind is not RouteKind.CLASSIFIER else 0
+        tokens = max(1, len(text) // 4 + (max_tok if isinstance(max_tok, int) else 256))
+        decision = await self.limiter.check(
+            account.name, self._limits(account, route, tokens), self.cfg.detectors.throttle
+        )
+        if not decision.allowed:
+            if decision.retry_after < 0:
+                self.metrics.requests.labels(route.path, "blocked").inc()
+                self._audit(rid, account.name, route, 403, "block", text)
+                return self._reply(rid, 403, "account blocked by detector policy", "block")
+            action = "throttle" if "throttle" in decision.actions else decision.reason
+            status = 503 if decision.reason.startswith("redis-down") else 429
+            self.metrics.requests.labels(route.path, action).inc()
+            self._audit(rid, account.name, route, status, action, text)
+            retry = str(max(1, math.ceil(decision.retry_after)))
+            return self._reply(rid, status, "rate limit exceeded", action, {"retry-after": retry})
+        degrade = "degrade" in decision.actions
+        action = "degrade" if degrade else ("throttle" if "throttle" in decision.actions else "")
+        return await self._forward(
+            rid, account, route, body, text, bias, changes, action, degrade=degrade
+        )
+
+    async def _forward(
+        self, rid: str, account: Account, route: RouteConfig, body: dict[str, Any], text: str,
+        bias: tuple[str, ...] | None, changes: list[str], action: str, *, degrade: bool,
+    ) -> Response:  # fmt: skip
+        assert self.session is not None  # noqa: S101 -- started by the lifespan
+        url = (route.upstream or self.cfg.upstream) + (route.upstream_path or route.path)
+        headers = {"x-aisec-request-id": rid}
+        if action:
+            headers["x-aisec-action"] = action
+        start = time.perf_counter()
+        try:
+            resp = await self.session.post(
+                url, data=json.dumps(body).encode(), headers=self._upstream_auth | {
+                    "content-type": "application/json"
+                },
+            )  # fmt: skip
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.metrics.requests.labels(route.path, "upstream-error").inc()
+            self._audit(rid, account.name, route, 502, "upstream-error", text, type(exc).__name__)
+            return self._reply(rid, 502, "upstream unreachable", "upstream-error")
+        ctype = resp.headers.get("content-type", "")
+        if body.get("stream") is True and ctype.startswith("text/event-stream"):
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, None, bias))
+            self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
+            self.metrics.requests.labels(route.path, "ok").inc()
+            return StreamingResponse(
+                self._stream(resp, route, degrade=degrade),
+                status_code=resp.status,
+                headers=headers,
+                media_type="text/event-stream",
+            )
+        try:
+            payload = await resp.read()
+        except (aiohttp.ClientError, TimeoutError):
+            resp.release()
+            return self._reply(rid, 502, "upstream failed mid-response", "upstream-error")
+        self.metrics.latency.labels(route.path).observe(time.perf_counter() - start)
+        margin = None
+        if ctype.startswith("application/json"):
+            with contextlib.suppress(ValueError):
+                data = json.loads(payload)
+                margin = (
+                    classifier_margin(data, route) if route.kind is RouteKind.CLASSIFIER else None
+                )
+                out = harden_response(
+                    data, route, degrade=degrade,
+                    degrade_decimals=self.cfg.detectors.degrade_decimals,
+                )  # fmt: skip
+                if out:
+                    changes += out
+                    payload = json.dumps(data, separators=(",", ":")).encode()
+        if resp.status < 400:
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, bias))
+        self.metrics.requests.labels(
+            route.path, "ok" if resp.status < 400 else "upstream-status"
+        ).inc()
+        self._audit(rid, account.name, route, resp.status, action or "allow", text, *changes)
+        passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
+        return Response(payload, status_code=resp.status, headers=passthrough | headers)
+
+    async def _stream(
+        self, resp: aiohttp.ClientResponse, route: RouteConfig, *, degrade: bool
+    ) -> AsyncIterator[bytes]:
+        h = route.hardening
+        rewrite = h.strip_logprobs or h.redact_secrets or degrade
+        try:
+            if not rewrite:
+                async for chunk in resp.content.iter_any():
+                    yield chunk
+                return
+            buf = b""
+            async for chunk in resp.content.iter_any():
+                buf += chunk
+                *events, buf = buf.split(b"\n\n")
+                if events:
+                    yield b"".join(
+                        harden_sse_event(e, route, degrade=degrade) + b"\n\n" for e in events
+                    )
+            if buf:
+                yield harden_sse_event(buf, route, degrade=degrade)
+        finally:
+            resp.release()
+
+    def _audit(
+        self, rid: str, account: str | None, route: RouteConfig, status: int, action: str,
+        text: str, *notes: str,
+    ) -> None:  # fmt: skip
+        record: dict[str, Any] = {
+            "event": "request", "time": time.time(), "request_id": rid, "account": account,
+            "route": route.path, "status": status, "action": action,
+        }  # fmt: skip
+        if text:
+            if self.cfg.hash_prompts:
+                record["prompt_digest"] = digest_bytes(text.encode())
+            else:
+                record["prompt"] = text
+        if notes:
+            record["notes"] = list(notes)
+        self.audit.write(record)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        self.metrics.queue.set(self.pipeline.queue.qsize())
+        self.metrics.dropped.set(self.pipeline.dropped)
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def health(self, request: Request) -> Response:
+        status = {"status": "ok", "state": "redis" if self.redis else "memory"}
+        if self.redis is not None:
+            try:
+                await self.redis.ping()
+            except Exception:
+                status["status"] = "degraded"
+        return JSONResponse(status)
+
+    async def admin_accounts(self, request: Request) -> Response:
+        token = self.cfg.admin_token
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return JSONResponse({"error": "admin token required"}, status_code=401)
+        rows: list[dict[str, Any]] = []
+        for name in self.accounts.names:
+            actions = await self.limiter.get_actions(name)
+            risk = self.detection.risk.get(name, 0.0)
+            rows.append({"account": name, "risk": round(risk, 4), "actions": sorted(actions)})
+        rows.sort(key=lambda r: (-float(r["risk"]), str(r["account"])))
+        return JSONResponse({"schema": "aisec.guard-accounts/v1", "accounts": rows})
+
+
+def create_app(
+    cfg: GuardConfig,
+    config_digest: str,
+    *,
+    signing_key: SigningKey | None = None,
+    store_url: str | None = None,
+) -> Starlette:
+    """The ASGI application of one gateway replica (``app.state.gateway``)."""
+    gw = Gateway(cfg, config_digest, signing_key=signing_key, store_url=store_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gw.start()
+        try:
+            yield
+        finally:
+            await gw.stop()
+
+    routes = [
+        Route("/healthz", gw.health, methods=["GET"]),
+        Route("/metrics", gw.metrics_endpoint, methods=["GET"]),
+        Route("/admin/accounts", gw.admin_accounts, methods=["GET"]),
+        *(Route(r.path, gw.handle, methods=["POST"]) for r in cfg.routes),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gateway = gw
+    return app

@@ -1,0 +1,251 @@
+"""Input filters and output hardening, as pure functions over parsed JSON.
+
+Requests: cap ``max_tokens``, refuse ``logit_bias``, refuse over-long prompts and prompts
+matching deny patterns (prompt-injection heuristics). Responses: strip ``logprobs`` /
+``top_logprobs``, round classifier scores, keep the top-k labels, redact secrets and PII
+(card numbers only when they pass the Luhn check).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aisec.inference.config import HardeningConfig, RouteConfig, RouteKind
+
+__all__ = [
+    "Refusal",
+    "check_request",
+    "classifier_margin",
+    "harden_response",
+    "harden_sse_event",
+    "logit_probe",
+    "luhn_ok",
+    "prompt_text",
+    "redact",
+]
+
+_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("api-key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b")),
+    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
+    ("us-ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
+)
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+_LOGPROB_KEYS = ("logprobs", "top_logprobs")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    status: int
+    reason: str
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def redact(text: str) -> tuple[str, list[str]]:
+    """Replace secrets and PII with ``[REDACTED:<kind>]``; return the text and the kinds."""
+    kinds: list[str] = []
+    for kind, pattern in _SECRETS:
+        text, n = pattern.subn(f"[REDACTED:{kind}]", text)
+        kinds += [kind] * n
+
+    def card(m: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            kinds.append("card-number")
+            return "[REDACTED:card-number]"
+        return m.group(0)
+
+    return _CARD.sub(card, text), kinds
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        out: list[str] = []
+        for v in value:
+            out += _texts(v)
+        return out
+    if isinstance(value, dict):
+        if value.get("type") == "text" and isinstance(value.get("text"), str):
+            return [value["text"]]
+        return _texts(value.get("content"))
+    return []
+
+
+def prompt_text(body: dict[str, Any], route: RouteConfig) -> str:
+    """The text an account sent, for filters and detectors (never executed)."""
+    if route.kind is RouteKind.OPENAI_CHAT:
+        return "\n".join(_texts(body.get("messages")))
+    if route.kind is RouteKind.OPENAI_COMPLETIONS:
+        return "\n".join(_texts(body.get("prompt")))
+    if route.kind is RouteKind.OPENAI_EMBEDDINGS:
+        return "\n".join(_texts(body.get("input")))
+    return "\n".join(_texts(body.get(route.text_field)))
+
+
+def check_request(
+    body: dict[str, Any], route: RouteConfig, text: str
+) -> tuple[list[str], Refusal | None]:
+    """Apply the route's input filters in place; return the changes made or a refusal."""
+    h = route.hardening
+    changes: list[str] = []
+    if h.max_prompt_chars is not None and len(text) > h.max_prompt_chars:
+        return changes, Refusal(413, f"prompt longer than {h.max_prompt_chars} characters")
+    for pattern in h.deny_patterns:
+        if re.search(pattern, text, flags=re.IGNORECASE):
+            return changes, Refusal(400, f"prompt matches deny pattern {pattern!r}")
+    if "logit_bias" in body and h.refuse_logit_bias:
+        return changes, Refusal(400, "logit_bias is not allowed on this route")
+    if h.strip_logprobs:
+        changes += [f"removed {k}" for k in _LOGPROB_KEYS if body.pop(k, None) is not None]
+    if h.max_tokens is not None and route.kind in (
+        RouteKind.OPENAI_CHAT,
+        RouteKind.OPENAI_COMPLETIONS,
+    ):
+        for key in ("max_tokens", "max_completion_tokens"):
+            asked = body.get(key)
+            too_many = not isinstance(asked, int) or asked > h.max_tokens
+            if too_many and (key == "max_tokens" or key in body):
+                body[key] = h.max_tokens
+                changes.append(f"{key} capped at {h.max_tokens}")
+    return changes, None
+
+
+def _walk(data: Any, path: str) -> tuple[Any, Any, Any]:
+    """Follow a dotted path (``a.0.b``); return (parent, key, value) or Nones."""
+    parent: Any = None
+    key: Any = None
+    cur = data
+    for part in path.split("."):
+        parent = cur
+        if isinstance(cur, dict) and part in cur:
+            key, cur = part, cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            key, cur = int(part), cur[int(part)]
+        else:
+            return None, None, None
+    return parent, key, cur
+
+
+def _score_list(value: Any) -> list[float] | None:
+    if isinstance(value, list) and value:
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            return [float(v) for v in value]
+        if all(isinstance(v, dict) and isinstance(v.get("score"), int | float) for v in value):
+            return [float(v["score"]) for v in value]
+    return None
+
+
+def classifier_margin(data: Any, route: RouteConfig) -> float | None:
+    """Top-1 minus top-2 score, read before hardening (for boundary-probing detection)."""
+    if route.scores is None:
+        return None
+    scores = _score_list(_walk(data, route.scores)[2])
+    if not scores:
+        return None
+    top = sorted(scores, reverse=True)
+    return top[0] - (top[1] if len(top) > 1 else 0.0)
+
+
+def _harden_scores(data: Any, route: RouteConfig, decimals: int | None, top_k: int | None) -> None:
+    assert route.scores is not None  # noqa: S101 -- validated: classifier routes name scores
+    parent, key, value = _walk(data, route.scores)
+    if _score_list(value) is None:
+        return
+    labels_parent: Any = None
+    labels_key: Any = None
+    labels: Any = None
+    if route.labels:
+        labels_parent, labels_key, labels = _walk(data, route.labels)
+    items = list(value)
+    order = sorted(
+        range(len(items)),
+        key=lambda i: -(items[i]["score"] if isinstance(items[i], dict) else items[i]),
+    )
+    order = order[:top_k] if top_k is not None else list(range(len(items)))
+
+    def rnd(x: float) -> float:
+        return round(x, decimals) if decimals is not None else x
+
+    new = []
+    for i in order:
+        it = items[i]
+        new.append({**it, "score": rnd(it["score"])} if isinstance(it, dict) else rnd(it))
+    parent[key] = new
+    if isinstance(labels, list) and len(labels) == len(items) and labels_parent is not None:
+        labels_parent[labels_key] = [labels[i] for i in order]
+
+
+def harden_response(
+    data: Any, route: RouteConfig, *, degrade: bool = False, degrade_decimals: int = 1
+) -> list[str]:
+    """Harden a parsed response in place; return what was changed."""
+    h: HardeningConfig = route.hardening
+    changes: list[str] = []
+    strip = h.strip_logprobs or degrade
+    if not isinstance(data, dict):
+        return changes
+    if route.kind is RouteKind.CLASSIFIER:
+        decimals = h.round_decimals
+        top_k = h.top_k
+        if degrade:
+            decimals = min(decimals, degrade_decimals) if decimals is not None else degrade_decimals
+            top_k = 1
+        if decimals is not None or top_k is not None:
+            _harden_scores(data, route, decimals, top_k)
+            changes.append("scores hardened")
+        return changes
+    for choice in data.get("choices") or ():
+        if not isinstance(choice, dict):
+            continue
+        if strip and choice.get("logprobs") is not None:
+            choice["logprobs"] = None
+            changes.append("logprobs stripped")
+        if h.redact_secrets:
+            msg = choice.get("message") or choice.get("delta")
+            for holder, key in ((msg, "content"), (choice, "text")):
+                if isinstance(holder, dict) and isinstance(holder.get(key), str):
+                    holder[key], kinds = redact(holder[key])
+                    changes += [f"redacted {k}" for k in kinds]
+    return changes
+
+
+def harden_sse_event(event: bytes, route: RouteConfig, *, degrade: bool) -> bytes:
+    """Harden one ``data: {...}`` server-sent event of a streamed completion."""
+    if not event.startswith(b"data:"):
+        return event
+    payload = event[5:].strip()
+    if payload == b"[DONE]":
+        return event
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return event
+    if not harden_response(data, route, degrade=degrade):
+        return event
+    return b"data: " + json.dumps(data, separators=(",", ":")).encode()
+
+
+def logit_probe(body: dict[str, Any]) -> tuple[str, ...] | None:
+    """The request's logit_bias as sorted ``token:bias`` items when it also asks for logprobs."""
+    bias = body.get("logit_bias")
+    if not isinstance(bias, dict) or not bias:
+        return None
+    if not (body.get("logprobs") or body.get("top_logprobs")):
+        return None
+    return tuple(sorted(f"{k}:{v}" for k, v in bias.items()))

@@ -1,0 +1,99 @@
+"""Serving the gateway with uvicorn: in the foreground (the CLI) or in the current event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from aisec.core.evidence.keys import SigningKey
+from aisec.inference.config import GuardConfig, load_config
+from aisec.inference.gateway import Gateway, create_app
+
+__all__ = ["GatewayServer", "app_from_env", "serve"]
+
+CONFIG_ENV = "AISEC_GUARD_CONFIG"
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --workers N``: each worker process reads the same config."""
+    cfg, digest = load_config(Path(os.environ[CONFIG_ENV]))
+    return create_app(cfg, digest)
+
+
+class GatewayServer:
+    """A real uvicorn server on 127.0.0.1 and an ephemeral port, inside the running loop."""
+
+    def __init__(
+        self,
+        cfg: GuardConfig,
+        config_digest: str,
+        *,
+        signing_key: SigningKey | None = None,
+        store_url: str | None = None,
+    ) -> None:
+        self.app = create_app(cfg, config_digest, signing_key=signing_key, store_url=store_url)
+        self.gateway: Gateway = self.app.state.gateway
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
+            lifespan="on",
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> GatewayServer:
+        self._task = asyncio.create_task(self._server.serve())
+        for _ in range(500):
+            if self._server.started or self._task.done():
+                break
+            await asyncio.sleep(0.01)
+        if not self._server.started:
+            raise RuntimeError("the gateway did not start")
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+def serve(
+    cfg: GuardConfig,
+    config_digest: str,
+    config_path: Path,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    signing_key: SigningKey | None,
+    store_url: str | None,
+    on_started: Any = None,
+) -> None:
+    """Run until interrupted. ``workers > 1`` forks uvicorn workers over the factory."""
+    if workers > 1:
+        os.environ[CONFIG_ENV] = str(config_path.resolve())
+        uvicorn.run(
+            "aisec.inference.server:app_from_env", factory=True, host=host, port=port,
+            workers=workers, log_level="warning", access_log=False,
+        )  # fmt: skip
+        return
+
+    async def main() -> None:
+        app = create_app(cfg, config_digest, signing_key=signing_key, store_url=store_url)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started and on_started is not None:
+            on_started(server.servers[0].sockets[0].getsockname()[1])
+        await task
+
+    asyncio.run(main())
