@@ -49,6 +49,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
     from aisec.demo._chain import verify_chain
     from aisec.demo._data import run_data
     from aisec.demo._evaluation import run_evaluation
+    from aisec.demo._inference import run_inference
     from aisec.demo._monitoring import run_monitoring
     from aisec.demo._training import run_training
 
@@ -56,6 +57,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
         train_csv = run_data(ctx)
         model_dir = run_training(ctx, train_csv)
         run_evaluation(ctx, model_dir)
+        run_inference(ctx)
         run_monitoring(ctx)
         verify_chain(ctx)
         return DemoResult(

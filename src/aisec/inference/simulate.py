@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from aisec.core.digest import digest_bytes
+from aisec.core.evidence import SigningKey
 from aisec.inference.config import GuardConfig
 from aisec.inference.mock import NEGATIVE, POSITIVE, MockUpstream
 from aisec.inference.server import GatewayServer
@@ -225,8 +226,14 @@ async def run_simulation(
     concurrency: int = 8,
     redis: str | None = None,
     time_limit: float = 120.0,
+    signing_key: SigningKey | None = None,
+    store_url: str | None = None,
 ) -> SimulationResult:
-    """Run the whole scenario once; bounded by ``time_limit`` seconds."""
+    """Run the whole scenario once; bounded by ``time_limit`` seconds.
+
+    With ``signing_key`` and ``store_url`` the gateway records its configuration and its
+    alerts in that evidence store, as ``aisec guard serve`` does.
+    """
     rng = random.Random(seed)  # noqa: S311 -- reproducible traffic, not secrets
     plan = _traffic(rng, normal=normal, attack=attack, cross=cross)
     results = {a: AccountResult(a, kind, attacker) for a, (kind, attacker, _) in plan.items()}
@@ -245,8 +252,12 @@ async def run_simulation(
     async with MockUpstream() as mock:
         prefix = f"aisec:sim:{os.urandom(8).hex()}"
         cfg = simulation_config(mock.url, sorted(plan), redis=redis, prefix=prefix)
+        if signing_key is not None:
+            cfg = cfg.model_copy(update={"evidence": True})
         keys = {a.name: a.api_key for a in cfg.accounts}
-        async with GatewayServer(cfg, digest_bytes(b"simulation")) as gw:
+        async with GatewayServer(
+            cfg, digest_bytes(b"simulation"), signing_key=signing_key, store_url=store_url
+        ) as gw:
             sem = asyncio.Semaphore(concurrency)
             async with aiohttp.ClientSession() as http:
 
