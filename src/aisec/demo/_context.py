@@ -84,5 +84,4 @@ class DemoContext:
         finally:
             summary.seconds = time.monotonic() - started
             self.summaries.append(summary)
-            for line in summary.lines:
-                self.say(f"    {line}")
+            self.say(f"[{stage}] done in {summary.seconds:.1f}s")
