@@ -18,6 +18,7 @@ PUBLIC = [
     "aisec.evaluation",
     "aisec.data",
     "aisec.inference",
+    "aisec.deployment",
     "aisec.cli",
 ]
 

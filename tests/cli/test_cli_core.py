@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from aisec.cli import main
-from aisec.cli._stages import PENDING_GROUPS
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -45,13 +44,6 @@ def test_help_lists_every_stage_group(capsys: pytest.CaptureFixture[str]) -> Non
         "demo",
     ):
         assert group in out
-
-
-@pytest.mark.parametrize("group", [g.name for g in PENDING_GROUPS])
-def test_stage_without_commands_says_so(capsys: pytest.CaptureFixture[str], group: str) -> None:
-    code, out, err = run(capsys, group)
-    assert code == 2 and out == ""
-    assert "no commands in this version yet" in err
 
 
 def test_unknown_command_and_option_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,15 +11,16 @@ import click
 
 from aisec import __version__
 from aisec.cli._common import EXIT_ERROR
-from aisec.cli._stages import PENDING_GROUPS
 from aisec.cli.dashboard import dashboard_command
 from aisec.cli.data import data_group
 from aisec.cli.demo import demo_command
 from aisec.cli.evidence import evidence_group
 from aisec.cli.frameworks import frameworks_group, lifecycle_command
+from aisec.cli.gate import gate_group
 from aisec.cli.guard import guard_group
 from aisec.cli.inventory import inventory_group
 from aisec.cli.keys import keys_group
+from aisec.cli.model import model_group
 from aisec.cli.redteam import redteam_group
 from aisec.cli.train import train_group
 from aisec.core.errors import AisecError
@@ -45,10 +46,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 for _command in (
-    *PENDING_GROUPS,
     data_group,
     train_group,
     redteam_group,
+    model_group,
+    gate_group,
     guard_group,
     inventory_group,
     frameworks_group,

@@ -82,14 +82,8 @@ def lightning_checkpoint_io(ledger: CheckpointLedger, inner: Any = None) -> Any:
             CheckpointIO,
             TorchCheckpointIO,
         )
-    except ImportError:
-        try:
-            from pytorch_lightning.plugins.io import (  # type: ignore[import-not-found,unused-ignore]
-                CheckpointIO,
-                TorchCheckpointIO,
-            )
-        except ImportError as exc:
-            raise MissingExtraError("the PyTorch Lightning plugin", "lightning") from exc
+    except ImportError as exc:  # the 'lightning' extra installs the unified package
+        raise MissingExtraError("the PyTorch Lightning plugin", "lightning") from exc
 
     class AisecLedgerCheckpointIO(CheckpointIO):  # type: ignore[misc,unused-ignore]
         def __init__(self) -> None:
@@ -103,8 +97,8 @@ def lightning_checkpoint_io(ledger: CheckpointLedger, inner: Any = None) -> Any:
             step = int(checkpoint.get("global_step", 0))
             self.ledger.record(Path(path), step=step)
 
-        def load_checkpoint(self, path: Any, map_location: Any = None, **kwargs: Any) -> Any:
-            return self.inner.load_checkpoint(path, map_location=map_location, **kwargs)
+        def load_checkpoint(self, *args: Any, **kwargs: Any) -> Any:
+            return self.inner.load_checkpoint(*args, **kwargs)
 
         def remove_checkpoint(self, path: Any) -> None:
             self.inner.remove_checkpoint(path)

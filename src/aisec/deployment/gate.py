@@ -1,0 +1,461 @@
+"""The deploy gate: is what we deploy exactly what was signed, scanned and red-teamed?
+
+:func:`check_deployment` recomputes the digests of the model folder on disk, then looks the
+evidence up **by digest** in the evidence store (only through its public API) and checks each
+rule of the policy (:mod:`aisec.deployment.gate_policy`):
+
+* ``signature``: a valid OpenSSF model signature by one of the policy's keys, matching disk;
+* ``formats``: only the allowed model formats (by magic bytes);
+* ``scan``: for every file digest, a ``deployment/model-scan:v1`` attestation that says clean;
+* ``redteam``: an ``evaluation/redteam:v1`` attestation for this model digest (and the system
+  prompt's digest when the policy names one), every category's CI upper bound below its limit;
+* ``data``: a ``data/audit:v1`` attestation for each listed dataset digest, risk below a limit;
+* ``evidence``: attestations count only if signed by a trusted key and not older than N days.
+
+Every check gives reasons, passed or failed; the model is allowed only if none failed. The
+model's digest is the manifest digest of its files (:func:`aisec.deployment.signing.hash_model`,
+the git paths and the signature file left out): the ``digest_path`` value other stages record,
+whenever the folder holds nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from aisec.core.digest import Manifest, digest_file
+from aisec.core.errors import FormatError, InputError
+from aisec.core.evidence import (
+    ArtifactRef,
+    EvidenceStore,
+    LogEntry,
+    PublicKey,
+    Statement,
+    load_public_key,
+    predicate_type,
+)
+from aisec.deployment.gate_formats import detect_format
+from aisec.deployment.gate_policy import (
+    MODEL_FORMATS,
+    GatePolicy,
+    LoadedPolicy,
+    RedteamPolicy,
+)
+from aisec.deployment.signing import DEFAULT_IGNORE_PATHS, _resolve_ignore, hash_model, verify_model
+
+__all__ = [
+    "GATE_PREDICATE",
+    "FileVerdict",
+    "GateDecision",
+    "Reason",
+    "check_deployment",
+    "gate_statement",
+]
+
+GATE_PREDICATE = predicate_type("deployment", "gate")
+SCAN_PREDICATE = predicate_type("deployment", "model-scan")
+REDTEAM_PREDICATE = predicate_type("evaluation", "redteam")
+AUDIT_PREDICATE = predicate_type("data", "audit")
+
+Check = Literal["input", "signature", "formats", "scan", "redteam", "data"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One finding of the gate: a check, whether it passed, and why (naming the file)."""
+
+    check: Check
+    ok: bool
+    message: str
+    path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "ok": self.ok, "message": self.message, "path": self.path}
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    path: str
+    digest: str
+    format: str
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """allow/deny, with every reason; ``model_digest`` is what the evidence was looked up by."""
+
+    allow: bool
+    model_dir: str
+    model_digest: str
+    reasons: tuple[Reason, ...]
+    files: tuple[FileVerdict, ...]
+    policy_digest: str
+    policy_source: str
+    ignored: tuple[str, ...] = field(default=())
+
+    @property
+    def decision(self) -> Literal["allow", "deny"]:
+        return "allow" if self.allow else "deny"
+
+    @property
+    def failures(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if not r.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "aisec.gate-decision/v1",
+            "decision": self.decision,
+            "model": self.model_dir,
+            "model_digest": self.model_digest,
+            "policy": self.policy_source,
+            "policy_digest": self.policy_digest,
+            "reasons": [r.to_json() for r in self.reasons],
+            "files": [{"path": f.path, "digest": f.digest, "format": f.format} for f in self.files],
+            "ignored": list(self.ignored),
+        }
+
+
+# --- evidence look-up --------------------------------------------------------------------------
+
+
+@dataclass
+class _Evidence:
+    store: EvidenceStore
+    keys: list[PublicKey]
+    max_age: timedelta | None
+    now: datetime
+
+    def find(
+        self, digest: str, ptype: str, accept: Callable[[Statement], str | None]
+    ) -> tuple[Statement | None, str]:
+        """The newest trusted, fresh statement that is about this subject (``accept`` returns
+        None), or ``None`` with the best reason there is none. Only the newest counts: an
+        older clean verdict never outvotes a newer one."""
+        entries = self.store.entries(subject_digest=digest, predicate_type=ptype)
+        why = f"no {_short(ptype)} attestation for {_abbrev(digest)}"
+        for entry in reversed(entries):
+            problem = self._trust(entry)
+            if problem is None:
+                statement = entry.envelope.verify(self.keys)
+                problem = accept(statement)
+                if problem is None:
+                    return statement, ""
+            why = f"{_short(ptype)} attestation #{entry.index} {problem}"
+        return None, why
+
+    def _trust(self, entry: LogEntry) -> str | None:
+        if not entry.envelope.verified_keyids(self.keys):
+            return f"is signed by key {entry.keyid[:16]}…, which the policy does not trust"
+        if self.max_age is not None:
+            try:
+                created = datetime.fromisoformat(entry.created_at.replace("Z", "+00:00"))
+            except ValueError:
+                return f"has an unreadable time {entry.created_at!r}"
+            if self.now - created > self.max_age:
+                days = self.max_age / timedelta(days=1)
+                return f"expired: recorded {entry.created_at}, older than {days:g} days"
+        return None
+
+
+def _short(ptype: str) -> str:
+    return ptype.removeprefix("urn:aisec:predicate:")
+
+
+def _abbrev(digest: str) -> str:
+    return digest[:19] + "…"
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+def _keys(refs: Sequence[str], loaded: LoadedPolicy, store: EvidenceStore) -> list[PublicKey]:
+    known = {k.keyid: k for k in store.keys()}  # noqa: SIM118 - a method, not a dict
+    out = []
+    for ref in refs:
+        value = ref.strip().lower().removeprefix("sha256:")
+        if len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+            if value not in known:
+                raise InputError(
+                    f"{loaded.source}: keyid {value[:16]}… is not known to the evidence store; "
+                    "give the public key file instead"
+                )
+            out.append(known[value])
+        else:
+            out.append(load_public_key(loaded.resolve(ref)))
+    return out
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def check_deployment(
+    model_dir: str | Path,
+    policy: LoadedPolicy | GatePolicy,
+    store: EvidenceStore,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> GateDecision:
+    """Decide whether ``model_dir`` may be deployed under ``policy``, from evidence in ``store``.
+
+    Raises :class:`InputError` for a missing folder or unreadable policy keys (exit 2 in the
+    CLI); everything about the model itself is a reason in the decision.
+    """
+    loaded = (
+        policy if isinstance(policy, LoadedPolicy) else LoadedPolicy(policy, Path.cwd(), "", "")
+    )
+    pol = loaded.policy
+    root = Path(model_dir)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such model folder", path=root)
+    reasons: list[Reason] = []
+    manifest: Manifest | None = None
+    ignored: tuple[str, ...] = ()
+
+    if pol.signature is not None:
+        sig_path = Path(pol.signature.file)
+        sig_path = sig_path if sig_path.is_absolute() else root / sig_path
+        keys = _keys(pol.signature.keys, loaded, store)
+        if not sig_path.is_file():
+            reasons.append(
+                Reason("signature", False, f"unsigned model: no signature at {sig_path}")
+            )
+        else:
+            try:
+                check = verify_model(root, keys, signature_path=sig_path, progress=progress)
+            except FormatError as exc:
+                reasons.append(Reason("signature", False, exc.message))
+            else:
+                if check.valid:
+                    assert check.signed is not None  # noqa: S101 - valid implies signed
+                    reasons.append(
+                        Reason(
+                            "signature",
+                            True,
+                            f"signed by {check.keyid[:16] if check.keyid else '?'}… "
+                            f"({check.signed.method}); every file matches",
+                        )
+                    )
+                else:
+                    reasons += [
+                        Reason("signature", False, r, r.split(":", 1)[0]) for r in check.reasons
+                    ]
+                if check.signed is not None and check.signed.method == "files":
+                    manifest, ignored = check.manifest, check.ignored
+                elif check.signed is not None:
+                    ignore = sorted(
+                        {*check.signed.ignore_paths, *_resolve_ignore(root, [sig_path])}
+                    )
+                    manifest, ignored = hash_model(root, ignore=ignore, progress=progress)
+    if manifest is None:
+        extra = []
+        if pol.signature is not None:
+            sig = Path(pol.signature.file)
+            extra = _resolve_ignore(root, [sig if sig.is_absolute() else root / sig])
+        manifest, ignored = hash_model(
+            root, ignore=sorted({*DEFAULT_IGNORE_PATHS, *extra}), progress=progress
+        )
+
+    files = tuple(
+        FileVerdict(e.path, e.digest, detect_format(root / e.path)) for e in manifest.entries
+    )
+    if not files:
+        reasons.append(Reason("input", False, f"{root}: the model folder holds no files"))
+    model_digest = manifest.digest
+
+    if pol.formats is not None:
+        # files a signature leaves out still ship with the folder: sniff them too (not .git)
+        sniffed = files + _ignored_files(root, ignored)
+        reasons += _check_formats(sniffed, pol.formats.allow, allow_other=pol.formats.allow_other)
+
+    if pol.evidence is not None:
+        ev = pol.evidence
+        evidence = _Evidence(
+            store,
+            _keys(ev.trusted_keys, loaded, store),
+            None if ev.max_age_days is None else timedelta(days=ev.max_age_days),
+            now or datetime.now(UTC),
+        )
+        if pol.scan is not None and pol.scan.required:
+            reasons += _check_scan(files, evidence)
+        if pol.redteam is not None:
+            reasons += _check_redteam(model_digest, pol.redteam, loaded, evidence)
+        if pol.data is not None:
+            for ds in pol.data.datasets:
+                reasons.append(_check_dataset(ds, pol.data.max_risk, evidence))
+
+    return GateDecision(
+        allow=all(r.ok for r in reasons),
+        model_dir=str(root),
+        model_digest=model_digest,
+        reasons=tuple(reasons),
+        files=files,
+        policy_digest=loaded.digest,
+        policy_source=loaded.source,
+        ignored=ignored,
+    )
+
+
+def _ignored_files(root: Path, ignored: Sequence[str]) -> tuple[FileVerdict, ...]:
+    """Regular files under the ignored paths (git paths excepted), with their sniffed format."""
+    out = []
+    for rel in ignored:
+        if rel.split("/", 1)[0] in DEFAULT_IGNORE_PATHS:
+            continue
+        top = root / rel
+        found = [top] if top.is_file() and not top.is_symlink() else []
+        if top.is_dir() and not top.is_symlink():
+            found = [p for p in sorted(top.rglob("*")) if p.is_file() and not p.is_symlink()]
+        for p in found:
+            path = p.relative_to(root).as_posix()
+            out.append(FileVerdict(f"{path} (ignored by the signature)", "", detect_format(p)))
+    return tuple(out)
+
+
+def _check_formats(
+    files: Sequence[FileVerdict], allow: Sequence[str], *, allow_other: bool
+) -> list[Reason]:
+    out = []
+    for f in files:
+        if f.format in allow or (f.format == "other" and allow_other):
+            continue
+        what = "not a model format" if f.format == "other" else f"format {f.format}"
+        out.append(
+            Reason(
+                "formats",
+                False,
+                f"{f.path}: {what} is not allowed (allowed: {', '.join(allow)})",
+                f.path,
+            )
+        )
+    if not out:
+        found = sorted({f.format for f in files if f.format in MODEL_FORMATS})
+        out.append(Reason("formats", True, f"only allowed formats: {', '.join(found) or 'none'}"))
+    return out
+
+
+def _check_scan(files: Sequence[FileVerdict], evidence: _Evidence) -> list[Reason]:
+    out = []
+    for f in files:
+
+        def item_of(st: Statement, digest: str = f.digest) -> dict[str, Any] | None:
+            items = st.predicate.get("files")
+            return (
+                next(
+                    (i for i in items if isinstance(i, dict) and i.get("digest") == digest),
+                    None,
+                )
+                if isinstance(items, list)
+                else None
+            )
+
+        found, why = evidence.find(
+            f.digest,
+            SCAN_PREDICATE,
+            lambda st: None if item_of(st) else "does not list this file's digest",
+        )
+        if found is not None:
+            verdict = (item_of(found) or {}).get("verdict")
+            if verdict != "clean":
+                why = f"the newest scan says {verdict!r} for this file"
+                found = None
+        if found is None:
+            out.append(Reason("scan", False, f"{f.path} ({_abbrev(f.digest)}): {why}", f.path))
+    if not out:
+        out.append(Reason("scan", True, f"all {len(files)} files have a clean scan attestation"))
+    return out
+
+
+def _check_redteam(
+    model_digest: str, rt: RedteamPolicy, loaded: LoadedPolicy, evidence: _Evidence
+) -> list[Reason]:
+    prompt_digest = None
+    if rt.system_prompt is not None:
+        prompt_digest = digest_file(loaded.resolve(rt.system_prompt))
+
+    def matches(st: Statement) -> str | None:
+        pred = st.predicate
+        if pred.get("model_digest") != model_digest:
+            return f"is for model {str(pred.get('model_digest'))[:19]}…, not this one"
+        if prompt_digest is not None and pred.get("system_prompt_digest") != prompt_digest:
+            return (
+                f"tested system prompt {str(pred.get('system_prompt_digest'))[:19]}…, "
+                f"not {rt.system_prompt} ({_abbrev(prompt_digest)})"
+            )
+        if not isinstance(pred.get("categories"), dict):
+            return "has no categories"
+        return None
+
+    found, why = evidence.find(model_digest, REDTEAM_PREDICATE, matches)
+    if found is None:
+        others = evidence.store.entries(predicate_type=REDTEAM_PREDICATE)
+        if others and why.startswith("no "):
+            other = others[-1].statement.predicate.get("model_digest")
+            why += f" (the newest red-team attestation is for {str(other)[:19]}…)"
+        return [Reason("redteam", False, f"model {_abbrev(model_digest)}: {why}")]
+    cats: dict[str, Any] = found.predicate["categories"]
+    out = [
+        Reason("redteam", False, f"category {name!r} was not tested")
+        for name in rt.required_categories
+        if name not in cats
+    ]
+    for name, result in sorted(cats.items()):
+        limit = rt.categories.get(name, rt.max_upper_bound)
+        try:
+            upper = float(result["ci"][1])
+        except (KeyError, IndexError, TypeError, ValueError):
+            out.append(Reason("redteam", False, f"category {name!r}: no confidence interval"))
+            continue
+        if math.isnan(upper) or upper >= limit:
+            out.append(
+                Reason(
+                    "redteam",
+                    False,
+                    f"category {name!r}: attack success upper bound {upper:.3f} "
+                    f"is not below {limit:g}",
+                )
+            )
+    if not out:
+        out.append(
+            Reason("redteam", True, f"{len(cats)} categories below their limits for this model")
+        )
+    return out
+
+
+def _check_dataset(digest: str, max_risk: float, evidence: _Evidence) -> Reason:
+    found, why = evidence.find(digest, AUDIT_PREDICATE, lambda st: None)
+    if found is None:
+        return Reason("data", False, f"dataset {_abbrev(digest)}: {why}")
+    risk = found.predicate.get("risk")
+    overall = risk.get("overall") if isinstance(risk, dict) else None
+    if not isinstance(overall, int | float) or isinstance(overall, bool):
+        return Reason("data", False, f"dataset {_abbrev(digest)}: the audit has no risk.overall")
+    if not overall < max_risk:
+        return Reason(
+            "data",
+            False,
+            f"dataset {_abbrev(digest)}: the newest audit says risk {overall:.3f}, "
+            f"not below {max_risk:g}",
+        )
+    return Reason("data", True, f"dataset {_abbrev(digest)}: audited, risk below {max_risk:g}")
+
+
+def gate_statement(decision: GateDecision) -> Statement:
+    """The ``deployment/gate:v1`` attestation of a decision."""
+    name = Path(decision.model_dir).resolve().name or "model"
+    return Statement(
+        (ArtifactRef(name, decision.model_digest),),
+        GATE_PREDICATE,
+        {
+            "decision": decision.decision,
+            "reasons": [r.to_json() for r in decision.reasons],
+            "policy_digest": decision.policy_digest or None,
+            "files": [
+                {"path": f.path, "digest": f.digest, "format": f.format} for f in decision.files
+            ],
+        },
+    )

@@ -1,0 +1,164 @@
+"""Walk paths, scan each model file, and build the report and its attestation."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aisec.core.digest import digest_file
+from aisec.core.errors import InputError
+from aisec.core.findings import Finding, Severity, Subject
+from aisec.deployment.scan import _rules as rules
+from aisec.deployment.scan._formats import BlobScanner
+from aisec.deployment.scan._formats_ml import EXTRA_SCANNERS
+
+if TYPE_CHECKING:
+    from aisec.core.evidence import Statement
+
+__all__ = ["FileResult", "ScanReport", "scan_model", "scan_statement"]
+
+MAX_FILES = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One file looked at: its detected format (None: no format a loader executes), verdict
+    and findings."""
+
+    path: str
+    format: str | None
+    verdict: str  # clean | unsafe | unverified
+    findings: tuple[Finding, ...]
+    digest: str | None = None
+    size: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "digest": self.digest,
+            "format": self.format,
+            "verdict": self.verdict,
+            "findings": len(self.findings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    files: tuple[FileResult, ...]
+
+    @property
+    def scanned(self) -> tuple[FileResult, ...]:
+        """The files in a model format (the others cannot run code on load)."""
+        return tuple(f for f in self.files if f.format is not None)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(x for f in self.files for x in f.findings)
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {f.verdict for f in self.files}
+        if "unsafe" in verdicts:
+            return "unsafe"
+        if "unverified" in verdicts:
+            return "unverified"
+        return "clean"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "aisec.model-scan/v1",
+            "verdict": self.verdict,
+            "files": [f.to_json() for f in self.files],
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def _verdict(findings: Sequence[Finding]) -> str:
+    if any(
+        f.id != rules.UNVERIFIED.id and f.severity.rank >= Severity.MEDIUM.rank for f in findings
+    ):
+        return "unsafe"
+    if any(f.id == rules.UNVERIFIED.id for f in findings):
+        return "unverified"
+    return "clean"
+
+
+def _walk(paths: Sequence[Path]) -> Iterator[Path]:
+    """Every regular file under ``paths``, sorted; symlinks inside folders are not followed."""
+    count = 0
+    for root in paths:
+        if not root.exists():
+            raise InputError("no such file or directory", path=root)
+        if root.is_file():
+            count += 1
+            yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not Path(dirpath, d).is_symlink())
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                count += 1
+                if count > MAX_FILES:
+                    raise InputError(f"more than {MAX_FILES} files under the path", path=root)
+                yield path
+
+
+def scan_file(path: Path, *, digest: bool = False) -> FileResult:
+    """Scan one file. Never executes, imports or deserialises any of its content."""
+    display = str(path)
+    try:
+        size = path.stat().st_size
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+    with fh:
+        if size == 0:
+            return FileResult(display, None, "clean", (), digest_file(path) if digest else None, 0)
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            scanner = BlobScanner(display, extra=EXTRA_SCANNERS)
+            fmt = scanner.scan(buf, member=None, depth=0, name=path.name)
+    digest_value = digest_file(path) if digest else None
+    if fmt is None:
+        # no format that a loader executes (config, tokenizer, text): nothing runs on load
+        return FileResult(display, None, "clean", (), digest_value, size)
+    findings = tuple(replace(f, subject=Subject(display, digest_value)) for f in scanner.findings)
+    return FileResult(display, fmt, _verdict(findings), findings, digest_value, size)
+
+
+def scan_model(paths: Sequence[str | os.PathLike[str]], *, digest: bool = False) -> ScanReport:
+    """Scan files, folders and model folders for content that executes on load.
+
+    ``digest=True`` records each scanned file's sha256 (needed for an attestation).
+    """
+    results = [scan_file(p, digest=digest) for p in _walk([Path(x) for x in paths])]
+    return ScanReport(tuple(results))
+
+
+def scan_statement(report: ScanReport) -> Statement:
+    """The ``deployment/model-scan:v1`` statement: one subject per file looked at, model
+    files and the others (a model folder's config is cleared by the same evidence)."""
+    from aisec.core.evidence import ArtifactRef, Statement, predicate_type  # only to attest
+
+    scanned = report.files
+    if not scanned:
+        raise InputError("no files were found to attest")
+    subjects: list[ArtifactRef] = []
+    seen: set[str] = set()
+    for f in scanned:
+        if f.digest is None:
+            raise InputError(f"{f.path}: scanned without a digest; scan with digest=True")
+        if f.digest not in seen:
+            seen.add(f.digest)
+            subjects.append(ArtifactRef(f.path, f.digest))
+    predicate = {
+        "verdict": report.verdict,
+        "files": [f.to_json() for f in scanned],
+        "findings": [x.to_json() for x in report.findings],
+    }
+    return Statement(tuple(subjects), predicate_type("deployment", "model-scan"), predicate)

@@ -1,0 +1,479 @@
+"""Format detection by content and the scanners of the executable formats.
+
+One :class:`BlobScanner` per top-level file walks nested content (archive members,
+compressed streams, object arrays) to a bounded depth and within a byte budget.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import struct
+import tarfile
+import zlib
+from collections.abc import Callable
+from typing import Any, cast
+
+from aisec.core.findings import Finding
+from aisec.deployment.scan import _rules as rules
+from aisec.deployment.scan._io import DecompressLimitError, RangeReader, decompress_bounded
+from aisec.deployment.scan._pickle_vm import Call, Global, Opaque, PDict, Reader, run_pickle
+from aisec.deployment.scan._zip import Buffer, ZipLimitError, read_entry, read_zip
+
+__all__ = ["MAX_DEPTH", "BlobScanner", "sniff"]
+
+MAX_DEPTH = 5
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_INFLATED_TOTAL = 1024 * 1024 * 1024
+MAX_PICKLES_PER_STREAM = 64
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_PICKLE_EXT = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".dat", ".sav")
+_PICKLE_ONLY_EXT = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt")
+_STORAGE_DATA = re.compile(r"(^|/)data/\d+$")
+_DTYPE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)(\[\w+\])?$")
+_STORAGE_SIZES = {
+    "DoubleStorage": 8,
+    "FloatStorage": 4,
+    "HalfStorage": 2,
+    "BFloat16Storage": 2,
+    "LongStorage": 8,
+    "IntStorage": 4,
+    "ShortStorage": 2,
+    "CharStorage": 1,
+    "ByteStorage": 1,
+    "BoolStorage": 1,
+    "ComplexFloatStorage": 8,
+    "ComplexDoubleStorage": 16,
+}
+
+
+def _is_zlib(head: bytes) -> bool:
+    return len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0
+
+
+def sniff(head: bytes, name: str) -> str | None:
+    """The format of content starting with ``head`` (>= 512 bytes when the file has them)."""
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "zip"
+    if head[:6] == b"\x93NUMPY":
+        return "npy"
+    if head[:4] == b"GGUF":
+        return "gguf"
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        return "hdf5"
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:3] == b"BZh":
+        return "bz2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if head[:3] == b"]\x00\x00":
+        return "lzma"
+    if head[257:262] == b"ustar":
+        return "tar"
+    if len(head) >= 9 and head[8:9] == b"{" and head[9:10] in (b'"', b"}", b" ", b"\n"):
+        return "safetensors"
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
+        return "pickle"
+    if _is_zlib(head):
+        return "zlib"
+    lower = name.lower()
+    if lower.endswith(".onnx"):
+        return "onnx"
+    if lower.endswith((".keras", ".h5", ".hdf5")):
+        return "keras-unknown"
+    if lower.endswith(_PICKLE_ONLY_EXT):
+        return "pickle"  # named as a pickle: it must parse as one to be cleared
+    if lower.endswith(_PICKLE_EXT) and head[:1] in b"(cdl}])NIJKSVX\x80":
+        return "pickle"
+    return None
+
+
+class BlobScanner:
+    """Scans one top-level file; collects findings in ``findings``."""
+
+    def __init__(self, path: str, *, extra: dict[str, Callable[..., None]] | None = None) -> None:
+        self.path = path
+        self.findings: list[Finding] = []
+        self.inflated = 0
+        self.extra = extra or {}
+
+    # ---------------------------------------------------------------- helpers
+    def add(
+        self,
+        rule: rules.Rule,
+        detail: str,
+        member: str | None,
+        offset: int | None = None,
+        callable_name: str | None = None,
+    ) -> None:
+        self.findings.append(
+            rules.make_finding(
+                rule, self.path, detail, member=member, offset=offset, callable_name=callable_name
+            )
+        )
+
+    def unverified(self, detail: str, member: str | None, offset: int | None = None) -> None:
+        self.add(rules.UNVERIFIED, detail, member, offset)
+
+    def _charge(self, n: int, member: str | None) -> bool:
+        self.inflated += n
+        if self.inflated > MAX_INFLATED_TOTAL:
+            self.unverified(f"more than {MAX_INFLATED_TOTAL} bytes decompressed in total", member)
+            return False
+        return True
+
+    # ---------------------------------------------------------------- dispatch
+    def scan(
+        self, buf: Buffer, *, member: str | None, depth: int, name: str, fmt: str | None = None
+    ) -> str | None:
+        fmt = fmt or sniff(buf[:512], name)
+        if fmt is None:
+            fmt = self._maybe_pickle(buf)
+            if fmt is None:
+                return None
+        if depth > MAX_DEPTH:
+            self.unverified(f"nested deeper than {MAX_DEPTH} levels", member)
+            return fmt
+        handler = {
+            "pickle": self.scan_pickle,
+            "zip": self.scan_zip,
+            "npy": self.scan_npy,
+            "tar": self.scan_tar,
+        }.get(fmt)
+        if handler is not None:
+            return handler(buf, member, depth) or fmt
+        if fmt in ("gzip", "bz2", "xz", "lzma", "zlib"):
+            return self.scan_compressed(buf, member, depth, fmt)
+        if fmt in self.extra:
+            self.extra[fmt](self, buf, member, name)
+            return fmt
+        self.unverified(f"{fmt} content cannot be checked by this scanner", member)
+        return fmt
+
+    def _maybe_pickle(self, buf: Buffer) -> str | None:
+        """Protocol 0/1 pickles have no magic: they are pickles if they parse to STOP."""
+        if len(buf) == 0 or buf[:1] not in [bytes([c]) for c in b"(cdl}])NIJKSVXFGLP"]:
+            return None
+        probe = run_pickle(RangeReader(buf), max_ops=100_000)
+        return "pickle" if probe.complete else None
+
+    # ---------------------------------------------------------------- pickle
+    def scan_pickle(self, buf: Buffer, member: str | None, depth: int, base: int = 0) -> str:
+        reader = RangeReader(buf, base)
+        fmt = "pickle"
+        for index in range(MAX_PICKLES_PER_STREAM):
+            result = run_pickle(reader, base=base, on_build=self._joblib_hook(member, depth))
+            self._report(result.issues, member)
+            if not result.complete:
+                break
+            if index == 0 and result.value == _LEGACY_MAGIC:
+                fmt = "torch-legacy"
+            if fmt == "torch-legacy" and index >= 4:
+                break  # magic, protocol, sys_info, data, storage keys; then raw storages
+            if reader.remaining() < 2:
+                break
+            nxt = buf[reader.pos : reader.pos + 2]
+            if fmt != "torch-legacy" and not (nxt[0] == 0x80 and nxt[1] <= 5):
+                # trailing bytes: scanned too if they form a whole pickle of their own
+                probe = run_pickle(RangeReader(buf, reader.pos), max_ops=100_000)
+                if not probe.complete:
+                    break
+        return fmt
+
+    def _report(self, issues: list[Any], member: str | None) -> None:
+        by_kind = {
+            "dangerous": rules.DANGEROUS_CALLABLE,
+            "unsafe": rules.UNSAFE_CALLABLE,
+            "mutation": rules.GLOBAL_MUTATION,
+            "unverified": rules.UNVERIFIED,
+        }
+        for issue in issues:
+            self.add(by_kind[issue.kind], issue.detail, member, issue.offset, issue.callable)
+
+    def _joblib_hook(self, member: str | None, depth: int) -> Callable[[Any, Reader, int], Any]:
+        def hook(obj: Any, reader: Reader, base: int) -> Any:
+            if not (
+                isinstance(obj, Call)
+                and isinstance(obj.func, Global)
+                and obj.func.qualname == "joblib.numpy_pickle.NumpyArrayWrapper"
+            ):
+                return None
+            return self._skip_joblib_array(obj, reader, member, base)
+
+        return hook
+
+    def _skip_joblib_array(self, obj: Call, reader: Reader, member: str | None, base: int) -> Any:
+        state = obj.states[-1] if obj.states else None
+        fields = (
+            dict(p for p in state.pairs if isinstance(p[0], str))
+            if isinstance(state, PDict)
+            else {}
+        )
+        dtype = fields.get("dtype")
+        code = (
+            dtype.args[0]
+            if isinstance(dtype, Call)
+            and isinstance(dtype.args, tuple)
+            and dtype.args
+            and isinstance(dtype.args[0], str)
+            else None
+        )
+        shape = fields.get("shape")
+        match = _DTYPE.match(code) if code else None
+        if (
+            match is None
+            or not isinstance(shape, tuple)
+            or not all(isinstance(d, int) and d >= 0 for d in shape)
+        ):
+            raise _JoblibError("joblib array header cannot be read")
+        kind, size = match.group(1), int(match.group(2) or 1)
+        structured = (
+            isinstance(dtype, Call)
+            and dtype.states
+            and isinstance(dtype.states[-1], tuple)
+            and len(dtype.states[-1]) > 3
+            and dtype.states[-1][3]
+        )
+        if kind == "O" or structured:
+            nested = run_pickle(reader, base=base)
+            self._report(nested.issues, member)
+            if not nested.complete:
+                raise _JoblibError("object array pickle is incomplete")
+            return Opaque("joblib object array")
+        if "numpy_array_alignment_bytes" in fields:
+            pad = reader.read(1)
+            if len(pad) == 1 and pad[0]:
+                reader.read(pad[0])
+        count = 1
+        for d in shape:
+            count *= d
+        itemsize = size * 4 if kind == "U" else size
+        reader.seek(count * itemsize, 1)
+        return Opaque("joblib array")
+
+    # ---------------------------------------------------------------- zip
+    def scan_zip(self, buf: Buffer, member: str | None, depth: int) -> str:
+        try:
+            view = read_zip(buf)
+        except (ZipLimitError, struct.error) as exc:
+            self.unverified(f"archive cannot be read: {exc}", member)
+            return "zip"
+        for what, offset in view.problems:
+            self.add(rules.ARCHIVE_EVASION, what, member, offset)
+        names = {n for e in view.entries for n in e.names}
+        is_torch = any(n.endswith("data.pkl") for n in names)
+        is_keras = any(n.endswith("config.json") for n in names) and (
+            "metadata.json" in names or any(n.endswith(".weights.h5") for n in names)
+        )
+        fmt = (
+            "pytorch-zip"
+            if is_torch
+            else "keras"
+            if is_keras
+            else ("npz" if names and all(n.endswith(".npy") for n in names) else "zip")
+        )
+        for entry in view.entries:
+            label = " | ".join(entry.names)
+            where = f"{member}!{label}" if member else label
+            if entry.name.endswith("/"):
+                continue
+            if is_torch and all(_STORAGE_DATA.search(n) for n in entry.names):
+                continue  # raw tensor bytes: torch never unpickles them
+            if is_keras and entry.name.endswith(".weights.h5"):
+                continue  # weights only: Keras reads datasets from it, never code
+            if is_keras and entry.name == "config.json" and "keras_config" in self.extra:
+                self._entry(buf, entry, where, depth, "keras_config")
+                continue
+            self._entry(buf, entry, where, depth, None)
+        return fmt
+
+    def _entry(self, buf: Buffer, entry: Any, where: str, depth: int, fmt: str | None) -> None:
+        try:
+            head = read_entry(buf, entry, limit=512, prefix=True)
+        except ZipLimitError as exc:
+            self.unverified(f"member cannot be read: {exc}", where, entry.header_offset)
+            return
+        names = entry.names
+        kind = fmt or sniff(head, names[-1])
+        if kind is None and any(n.endswith(".pkl") for n in names):
+            kind = "pickle"
+        if kind is None:
+            return
+        if kind in ("npy", "safetensors", "gguf") and entry.method == 0:
+            # header formats: scan in place over the stored bytes, read nothing else
+            end = entry.data_offset + entry.compressed_size
+            self.scan(
+                _Window(buf, entry.data_offset, end),
+                member=where,
+                depth=depth + 1,
+                name=names[-1],
+                fmt=kind,
+            )
+            return
+        try:
+            data = read_entry(buf, entry, limit=MAX_MEMBER_BYTES)
+        except ZipLimitError as exc:
+            self.unverified(f"member cannot be read: {exc}", where, entry.header_offset)
+            return
+        if not self._charge(len(data), where):
+            return
+        if entry.in_central_directory and zlib.crc32(data) != entry.crc:
+            self.add(
+                rules.ARCHIVE_EVASION,
+                "CRC-32 does not match the data (zipfile refuses it; torch loads it)",
+                where,
+                entry.header_offset,
+            )
+        self.scan(data, member=where, depth=depth + 1, name=names[-1], fmt=kind)
+
+    # ---------------------------------------------------------------- numpy
+    def scan_npy(self, buf: Buffer, member: str | None, depth: int) -> str:
+        head = buf[:12]
+        if len(head) < 10:
+            self.unverified("NumPy header is truncated", member, 0)
+            return "npy"
+        major = head[6]
+        if major == 1:
+            hlen, start = struct.unpack_from("<H", head, 8)[0], 10
+        else:
+            hlen, start = (struct.unpack_from("<I", head, 8)[0] if len(head) >= 12 else 0), 12
+        if hlen > 1 << 20 or start + hlen > len(buf):
+            self.unverified(f"NumPy header length {hlen} is out of bounds", member, 8)
+            return "npy"
+        try:
+            header = ast.literal_eval(buf[start : start + hlen].decode("latin1").strip())
+            descr = header["descr"]
+        except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
+            self.unverified("NumPy header is not a valid dictionary", member, start)
+            return "npy"
+        if "O" in repr(descr):
+            self.scan_pickle(buf, member, depth, base=start + hlen)
+            return "npy-object"
+        return "npy"
+
+    # ---------------------------------------------------------------- compressed
+    def scan_compressed(self, buf: Buffer, member: str | None, depth: int, codec: str) -> str:
+        budget = min(MAX_MEMBER_BYTES, MAX_INFLATED_TOTAL - self.inflated)
+        try:
+            data = decompress_bounded(buf, codec, limit=budget)
+        except DecompressLimitError as exc:
+            self.unverified(str(exc), member, 0)
+            return codec
+        self._charge(len(data), member)
+        inner = f"{member}!<{codec}>" if member else f"<{codec}>"
+        fmt = self.scan(data, member=inner, depth=depth + 1, name="")
+        if fmt is None:
+            return codec
+        return f"{codec}+{fmt}"
+
+    # ---------------------------------------------------------------- tar
+    def scan_tar(self, buf: Buffer, member: str | None, depth: int) -> str:
+        names: list[str] = []
+        try:
+            with tarfile.open(fileobj=cast(Any, _TarFile(buf)), mode="r:") as tar:
+                for count, info in enumerate(tar):
+                    if count > 10_000:
+                        self.unverified("more than 10000 tar members", member)
+                        break
+                    if not info.isfile():
+                        continue
+                    names.append(info.name)
+                    where = f"{member}!{info.name}" if member else info.name
+                    start, end = info.offset_data, info.offset_data + info.size
+                    window = _Window(buf, start, end)
+                    if info.name in ("storages", "tensors"):
+                        self._legacy_stream(window, where, info.name)
+                    else:
+                        self.scan(window, member=where, depth=depth + 1, name=info.name)
+        except (tarfile.TarError, OSError, ValueError) as exc:
+            self.unverified(f"tar archive cannot be read: {exc}", member)
+        return "torch-legacy-tar" if "pickle" in names else "tar"
+
+    def _legacy_stream(self, buf: Buffer, where: str, kind: str) -> None:
+        """torch's pre-1.6 tar format: pickles interleaved with raw tensor data."""
+        reader = RangeReader(buf)
+        first = run_pickle(reader)
+        self._report(first.issues, where)
+        if not first.complete or not isinstance(first.value, int):
+            if first.complete:
+                self.unverified(f"'{kind}' does not start with a count", where, 0)
+            return
+        for _ in range(min(first.value, 1_000_000)):
+            res = run_pickle(reader, base=0)
+            self._report(res.issues, where)
+            if not res.complete:
+                return
+            if kind == "storages":
+                args = res.value
+                stype = args[2] if isinstance(args, tuple) and len(args) == 3 else None
+                size = _STORAGE_SIZES.get(stype.name) if isinstance(stype, Global) else None
+                raw = reader.read(8)
+                if size is None or len(raw) < 8:
+                    self.unverified(
+                        "legacy storage record cannot be followed", where, reader.tell()
+                    )
+                    return
+                reader.seek(struct.unpack("<q", raw)[0] * size, 1)
+            else:
+                raw = reader.read(8)
+                if len(raw) < 8:
+                    self.unverified("legacy tensor record is truncated", where, reader.tell())
+                    return
+                ndim = struct.unpack_from("<i", raw)[0]
+                if not 0 <= ndim <= 64:
+                    self.unverified("legacy tensor record is corrupt", where, reader.tell())
+                    return
+                reader.seek(16 * ndim + 8, 1)
+        if reader.remaining() and kind == "storages":
+            res = run_pickle(reader, base=0)  # storage views
+            self._report(res.issues, where)
+
+
+class _JoblibError(Exception):
+    pass
+
+
+class _Window:
+    """``buf[start:end]`` as a buffer, without copying."""
+
+    def __init__(self, buf: Buffer, start: int, end: int) -> None:
+        self.buf, self.start, self.end = buf, start, min(end, len(buf))
+
+    def __len__(self) -> int:
+        return max(0, self.end - self.start)
+
+    def __getitem__(self, key: slice, /) -> bytes:
+        lo, hi, _ = key.indices(len(self))
+        return self.buf[self.start + lo : self.start + max(lo, hi)]
+
+    def _abs(self, start: int, end: int | None) -> tuple[int, int]:
+        end = len(self) if end is None else min(end, len(self))
+        return self.start + max(0, start), self.start + max(0, end)
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None, /) -> int:
+        lo, hi = self._abs(start, end)
+        finder: Any = self.buf
+        hit = int(finder.find(sub, lo, hi))
+        return hit - self.start if hit >= 0 else -1
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None, /) -> int:
+        lo, hi = self._abs(start, end)
+        hit = self.buf.rfind(sub, lo, hi)
+        return hit - self.start if hit >= 0 else -1
+
+
+class _TarFile:
+    """The minimum file interface tarfile needs, over a buffer."""
+
+    def __init__(self, buf: Buffer) -> None:
+        self.reader = RangeReader(buf)
+
+    def read(self, n: int = -1) -> bytes:
+        return self.reader.read(n)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.reader.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.reader.tell()

@@ -1,0 +1,402 @@
+"""A symbolic pickle machine: walks the opcodes, never imports or calls anything.
+
+The stdlib ``pickletools.genops`` decodes the opcodes (a parser made for exactly this); this
+module adds what genops lacks: the stack and the memo, so that names built from memoised
+strings (``STACK_GLOBAL`` after ``BINGET``) resolve, and a value graph the converter can
+interpret. Values are plain Python data (ints, strs, bytes, tuples, lists) or the nodes below;
+a callable appears only as a :class:`Global` and a call only as a :class:`Call` node.
+"""
+
+from __future__ import annotations
+
+import pickletools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from aisec.deployment.scan._policy import classify_callable, normalise_name
+
+__all__ = [
+    "Call",
+    "Global",
+    "Issue",
+    "Opaque",
+    "PDict",
+    "PSet",
+    "PersId",
+    "PickleResult",
+    "Reader",
+    "run_pickle",
+]
+
+MAX_OPS = 20_000_000
+MAX_STACK = 1_000_000
+_STRING_OPS = frozenset(
+    {
+        "STRING",
+        "BINSTRING",
+        "SHORT_BINSTRING",
+        "UNICODE",
+        "BINUNICODE",
+        "SHORT_BINUNICODE",
+        "BINUNICODE8",
+    }
+)
+
+
+class Reader(Protocol):
+    """What genops and the joblib hook need from a byte source."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+    def readline(self, limit: int = -1, /) -> bytes: ...
+    def tell(self) -> int: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+
+class _Mark:
+    __slots__ = ()
+
+
+_MARK = _Mark()
+
+
+@dataclass(eq=False, slots=True)
+class Global:
+    module: str
+    name: str
+    offset: int
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    func: Any
+    args: Any
+    offset: int
+    kwargs: Any = None
+    states: list[Any] = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class PDict:
+    pairs: list[tuple[Any, Any]] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class PSet:
+    items: list[Any] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class PersId:
+    pid: Any
+    offset: int
+
+
+@dataclass(eq=False, slots=True)
+class Opaque:
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Something the scanner reports: ``kind`` is dangerous, unsafe, mutation or unverified."""
+
+    kind: str
+    offset: int
+    detail: str
+    callable: str | None = None
+
+
+@dataclass(slots=True)
+class PickleResult:
+    value: Any
+    issues: list[Issue]
+    imports: list[Global]
+    end: int
+    complete: bool
+
+
+class _MalformedError(Exception):
+    pass
+
+
+BuildHook = Callable[[Any, Reader, int], Any]
+
+
+def _pop_mark(stack: list[Any]) -> list[Any]:
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is _MARK:
+            items = stack[i + 1 :]
+            del stack[i:]
+            return items
+    raise _MalformedError("no MARK on the stack")
+
+
+def _pop(stack: list[Any]) -> Any:
+    if not stack:
+        raise _MalformedError("stack underflow")
+    value = stack.pop()
+    if value is _MARK:
+        raise _MalformedError("MARK where a value was expected")
+    return value
+
+
+def _top(stack: list[Any]) -> Any:
+    if not stack or stack[-1] is _MARK:
+        raise _MalformedError("stack underflow")
+    return stack[-1]
+
+
+def run_pickle(
+    reader: Reader,
+    *,
+    base: int = 0,
+    on_build: BuildHook | None = None,
+    max_ops: int = MAX_OPS,
+) -> PickleResult:
+    """Walk one pickle from ``reader``'s position to its STOP; offsets are ``base`` + position.
+
+    Never raises on hostile input: a problem becomes an ``unverified`` issue and
+    ``complete=False``.
+    """
+    vm = _Machine(reader, base, on_build, max_ops)
+    return vm.run()
+
+
+class _Machine:
+    def __init__(self, reader: Reader, base: int, on_build: BuildHook | None, max_ops: int) -> None:
+        self.reader = reader
+        self.base = base
+        self.on_build = on_build
+        self.max_ops = max_ops
+        self.stack: list[Any] = []
+        self.memo: dict[int, Any] = {}
+        self.issues: list[Issue] = []
+        self.imports: list[Global] = []
+        self.pos = 0
+
+    def _unverified(self, detail: str) -> PickleResult:
+        self.issues.append(Issue("unverified", self.base + self.pos, detail))
+        return PickleResult(None, self.issues, self.imports, self.base + self.pos, False)
+
+    def run(self) -> PickleResult:
+        ops = 0
+        try:
+            for opcode, arg, pos in pickletools.genops(cast(Any, self.reader)):
+                self.pos = pos if pos is not None else self.pos
+                ops += 1
+                if ops > self.max_ops:
+                    return self._unverified(f"more than {self.max_ops} opcodes")
+                if len(self.stack) > MAX_STACK:
+                    return self._unverified(f"stack deeper than {MAX_STACK}")
+                if opcode.name == "STOP":
+                    value = _pop(self.stack)
+                    end = self.base + self.reader.tell()
+                    return PickleResult(value, self.issues, self.imports, end, True)
+                self._step(opcode.name, arg)
+        except _MalformedError as exc:
+            return self._unverified(f"malformed pickle: {exc}")
+        except (ValueError, EOFError, UnicodeDecodeError, OverflowError, MemoryError) as exc:
+            return self._unverified(f"pickle cannot be parsed: {exc}")
+        return self._unverified("pickle ends before STOP")
+
+    # ------------------------------------------------------------------ opcodes
+    def _global(self, module: Any, name: Any, op: str) -> Any:
+        offset = self.base + self.pos
+        if not isinstance(module, str) or not isinstance(name, str):
+            self.issues.append(
+                Issue(
+                    "unsafe",
+                    offset,
+                    f"{op} takes a module or name that is computed at load time",
+                )
+            )
+            return Opaque("computed global")
+        module, name = normalise_name(module, name)
+        g = Global(module, name, offset)
+        self.imports.append(g)
+        verdict = classify_callable(module, name)
+        if verdict == "dangerous":
+            self.issues.append(Issue("dangerous", offset, f"{op} {g.qualname}", g.qualname))
+        elif verdict == "unknown":
+            self.issues.append(Issue("unsafe", offset, f"{op} {g.qualname}", g.qualname))
+        return g
+
+    def _call(self, func: Any, args: Any, op: str, kwargs: Any = None) -> Call:
+        offset = self.base + self.pos
+        if not isinstance(func, Global):
+            self.issues.append(
+                Issue("unsafe", offset, f"{op} calls a value computed at load time, not an import")
+            )
+        return Call(func, args, offset, kwargs)
+
+    def _step(self, name: str, arg: Any) -> None:
+        stack = self.stack
+        if name in _STRING_OPS:
+            stack.append(arg)
+        elif name in ("GLOBAL", "INST"):
+            module, _, attr = str(arg).partition(" ")
+            g = self._global(module, attr, name)
+            if name == "INST":
+                stack.append(self._call(g, tuple(_pop_mark(stack)), name))
+            else:
+                stack.append(g)
+        elif name == "STACK_GLOBAL":
+            attr = _pop(stack)
+            module = _pop(stack)
+            stack.append(self._global(module, attr, name))
+        elif name == "REDUCE":
+            args = _pop(stack)
+            func = _pop(stack)
+            stack.append(self._call(func, args, name))
+        elif name == "NEWOBJ":
+            args = _pop(stack)
+            cls = _pop(stack)
+            stack.append(self._call(cls, args, name))
+        elif name == "NEWOBJ_EX":
+            kwargs = _pop(stack)
+            args = _pop(stack)
+            cls = _pop(stack)
+            stack.append(self._call(cls, args, name, kwargs))
+        elif name == "OBJ":
+            items = _pop_mark(stack)
+            if not items:
+                raise _MalformedError("OBJ without a class")
+            stack.append(self._call(items[0], tuple(items[1:]), name))
+        elif name == "BUILD":
+            state = _pop(stack)
+            obj = _top(stack)
+            if isinstance(obj, Global):
+                self.issues.append(
+                    Issue(
+                        "mutation",
+                        self.base + self.pos,
+                        f"BUILD sets state on {obj.qualname}",
+                        obj.qualname,
+                    )
+                )
+            elif isinstance(obj, Call):
+                obj.states.append(state)
+            if self.on_build is not None:
+                try:
+                    replacement = self.on_build(obj, self.reader, self.base)
+                except Exception as exc:  # a hook's failure is an unverifiable pickle
+                    raise _MalformedError(str(exc)) from exc
+                if replacement is not None:
+                    stack[-1] = replacement
+        elif name in ("EXT1", "EXT2", "EXT4"):
+            self.issues.append(
+                Issue(
+                    "unsafe",
+                    self.base + self.pos,
+                    f"{name} {arg}: a callable from the copyreg extension registry, "
+                    "which is only known at load time",
+                )
+            )
+            stack.append(Opaque("extension"))
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            self.memo[int(arg)] = _top(stack)
+        elif name == "MEMOIZE":
+            self.memo[len(self.memo)] = _top(stack)
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            if int(arg) not in self.memo:
+                raise _MalformedError(f"memo key {arg} read before it is written")
+            stack.append(self.memo[int(arg)])
+        else:
+            self._data_op(name, arg)
+
+    def _data_op(self, name: str, arg: Any) -> None:
+        stack = self.stack
+        if name == "MARK":
+            stack.append(_MARK)
+        elif name in ("PROTO", "FRAME", "READONLY_BUFFER"):
+            return
+        elif name == "POP":
+            if not stack:
+                raise _MalformedError("stack underflow")
+            stack.pop()
+        elif name == "POP_MARK":
+            _pop_mark(stack)
+        elif name == "DUP":
+            stack.append(_top(stack))
+        elif name in ("EMPTY_DICT",):
+            stack.append(PDict())
+        elif name == "DICT":
+            items = _pop_mark(stack)
+            stack.append(PDict(list(zip(items[::2], items[1::2], strict=False))))
+        elif name == "EMPTY_LIST":
+            stack.append([])
+        elif name == "LIST":
+            stack.append(_pop_mark(stack))
+        elif name == "EMPTY_TUPLE":
+            stack.append(())
+        elif name == "TUPLE":
+            stack.append(tuple(_pop_mark(stack)))
+        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+            n = int(name[-1])
+            items = [_pop(stack) for _ in range(n)]
+            stack.append(tuple(reversed(items)))
+        elif name == "EMPTY_SET":
+            stack.append(PSet())
+        elif name == "FROZENSET":
+            stack.append(PSet(_pop_mark(stack)))
+        elif name == "APPEND":
+            value = _pop(stack)
+            self._append(_top(stack), [value])
+        elif name == "APPENDS":
+            items = _pop_mark(stack)
+            self._append(_top(stack), items)
+        elif name == "ADDITEMS":
+            items = _pop_mark(stack)
+            target = _top(stack)
+            if isinstance(target, PSet):
+                target.items.extend(items)
+            else:
+                self._append(target, items)
+        elif name == "SETITEM":
+            value = _pop(stack)
+            key = _pop(stack)
+            self._setitems(_top(stack), [key, value])
+        elif name == "SETITEMS":
+            items = _pop_mark(stack)
+            self._setitems(_top(stack), items)
+        elif name == "BINPERSID":
+            pid = _pop(stack)
+            stack.append(PersId(pid, self.base + self.pos))
+        elif name == "PERSID":
+            stack.append(PersId(arg, self.base + self.pos))
+        elif name in ("NONE",):
+            stack.append(None)
+        elif name == "NEWTRUE":
+            stack.append(True)
+        elif name == "NEWFALSE":
+            stack.append(False)
+        elif name == "NEXT_BUFFER":
+            stack.append(Opaque("out-of-band buffer"))
+        else:
+            # ints, floats, bytes, bytearray8: genops already decoded the argument
+            stack.append(arg)
+
+    def _append(self, target: Any, items: list[Any]) -> None:
+        if isinstance(target, list):
+            target.extend(items)
+        elif isinstance(target, (Call, PSet)):
+            target.items.extend(items)
+        else:
+            raise _MalformedError(f"APPEND to a {type(target).__name__}")
+
+    def _setitems(self, target: Any, items: list[Any]) -> None:
+        if len(items) % 2:
+            raise _MalformedError("SETITEMS with an odd number of items")
+        pairs = list(zip(items[::2], items[1::2], strict=True))
+        if isinstance(target, PDict):
+            target.pairs.extend(pairs)
+        elif isinstance(target, Call):
+            target.items.extend(pairs)
+        else:
+            raise _MalformedError(f"SETITEM on a {type(target).__name__}")

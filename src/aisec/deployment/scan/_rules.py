@@ -1,0 +1,169 @@
+"""The finding rules of the model scanner: ids, titles, severities and framework mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aisec.core.findings import Finding, Mappings, Severity, Subject
+
+__all__ = ["RULES", "Rule", "make_finding"]
+
+_SUPPLY = ("AML.T0010", "AML.T0010.003", "AML.T0011.000")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    remediation: str
+    mappings: Mappings
+
+
+def _rule(
+    num: int,
+    severity: Severity,
+    title: str,
+    remediation: str,
+    *,
+    atlas: tuple[str, ...] = _SUPPLY,
+    owasp: tuple[str, ...] = ("LLM03",),
+) -> Rule:
+    return Rule(
+        id=f"AISEC-DEP-{num:03d}",
+        severity=severity,
+        title=title,
+        remediation=remediation,
+        mappings=Mappings(atlas=atlas, owasp_llm=owasp),
+    )
+
+
+_CONVERT = (
+    "Do not load this file. Obtain the weights as SafeTensors from a trusted source, or "
+    "convert only after the finding is understood (`aisec model convert` refuses anything "
+    "that is not tensor data)."
+)
+
+DANGEROUS_CALLABLE = _rule(
+    1,
+    Severity.CRITICAL,
+    "Pickle calls a callable that can execute code or reach the system",
+    _CONVERT,
+)
+UNSAFE_CALLABLE = _rule(
+    2,
+    Severity.HIGH,
+    "Pickle reaches a callable outside the allowlist of safe reconstructors",
+    _CONVERT,
+)
+UNVERIFIED = _rule(
+    3,
+    Severity.HIGH,
+    "File could not be verified safe",
+    "Treat the file as unsafe: it is truncated, malformed, over a resource bound, or in a "
+    "form the scanner cannot read fully. Re-export it from its source as SafeTensors.",
+)
+ARCHIVE_EVASION = _rule(
+    4,
+    Severity.HIGH,
+    "Archive structure that loaders and scanners read differently",
+    "Rebuild the archive from its source; a checkpoint whose zip headers disagree, whose CRC "
+    "is wrong or whose entries overlap was tampered with or built to evade scanners.",
+)
+KERAS_LAMBDA = _rule(
+    5,
+    Severity.CRITICAL,
+    "Keras model contains a Lambda layer (serialized Python code)",
+    "Replace the Lambda layer with a registered layer class; load with safe_mode=True.",
+)
+KERAS_CUSTOM = _rule(
+    6,
+    Severity.HIGH,
+    "Keras model refers to a custom object (code outside Keras)",
+    "Review the custom class and load only with the reviewed class registered explicitly.",
+)
+ONNX_EXTERNAL = _rule(
+    7,
+    Severity.HIGH,
+    "ONNX external data path leaves the model folder",
+    "Reject the model: external-data locations must be relative paths inside the model folder.",
+)
+ONNX_CUSTOM_OP = _rule(
+    8,
+    Severity.MEDIUM,
+    "ONNX graph uses a custom operator domain (needs native code to run)",
+    "Load only with a reviewed custom-op library; prefer models using the standard domains.",
+)
+GGUF_TEMPLATE = _rule(
+    9,
+    Severity.CRITICAL,
+    "GGUF chat template reaches outside the Jinja sandbox",
+    "Replace the chat_template metadata with a reviewed template before serving the model.",
+    owasp=("LLM03", "LLM04"),
+)
+SAFETENSORS_HEADER = _rule(
+    10,
+    Severity.HIGH,
+    "SafeTensors header is inconsistent with the file",
+    "Re-export the file; loaders disagree on headers with overlapping or out-of-range "
+    "offsets, dtype/shape sizes that do not match, or data hidden after the tensors.",
+    owasp=("LLM03", "LLM04"),
+)
+GLOBAL_MUTATION = _rule(
+    11,
+    Severity.HIGH,
+    "Pickle changes the state of an imported object (BUILD on a global)",
+    _CONVERT,
+)
+
+RULES: tuple[Rule, ...] = (
+    DANGEROUS_CALLABLE,
+    UNSAFE_CALLABLE,
+    UNVERIFIED,
+    ARCHIVE_EVASION,
+    KERAS_LAMBDA,
+    KERAS_CUSTOM,
+    ONNX_EXTERNAL,
+    ONNX_CUSTOM_OP,
+    GGUF_TEMPLATE,
+    SAFETENSORS_HEADER,
+    GLOBAL_MUTATION,
+)
+
+
+def make_finding(
+    rule: Rule,
+    path: str,
+    detail: str,
+    *,
+    member: str | None = None,
+    offset: int | None = None,
+    callable_name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Finding:
+    """A finding of ``rule`` about ``path`` (and, inside it, ``member`` at byte ``offset``)."""
+    evidence: dict[str, Any] = {}
+    if member is not None:
+        evidence["member"] = member
+    if offset is not None:
+        evidence["offset"] = offset
+    if callable_name is not None:
+        evidence["callable"] = callable_name
+    if extra:
+        evidence.update(extra)
+    where = (
+        path + (f" [{member}]" if member else "") + (f" @{offset}" if offset is not None else "")
+    )
+    return Finding(
+        id=rule.id,
+        stage="deployment",
+        severity=rule.severity,
+        title=rule.title,
+        detail=f"{where}: {detail}",
+        subject=Subject(path=path),
+        remediation=rule.remediation,
+        mappings=rule.mappings,
+        evidence=evidence,
+    )
