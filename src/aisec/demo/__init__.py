@@ -48,6 +48,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
     """Run the scenario in ``workdir``; ``say`` receives one line per step."""
     from aisec.demo._chain import verify_chain
     from aisec.demo._data import run_data
+    from aisec.demo._deployment import gate_release, prepare_release
     from aisec.demo._evaluation import run_evaluation
     from aisec.demo._inference import run_inference
     from aisec.demo._monitoring import run_monitoring
@@ -56,7 +57,9 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
     with DemoContext.open(workdir, say) as ctx:
         train_csv = run_data(ctx)
         model_dir = run_training(ctx, train_csv)
-        run_evaluation(ctx, model_dir)
+        release = prepare_release(ctx, model_dir)
+        prompt = run_evaluation(ctx, release.release)
+        gate_release(ctx, release, prompt, train_csv)
         run_inference(ctx)
         run_monitoring(ctx)
         verify_chain(ctx)

@@ -23,8 +23,8 @@ from aisec.evaluation import (
 __all__ = ["run_evaluation"]
 
 
-def run_evaluation(ctx: DemoContext, model_dir: Path) -> dict[str, object]:
-    """Attack the demo chatbot serving ``model_dir``; returns the report."""
+def run_evaluation(ctx: DemoContext, model_dir: Path) -> Path:
+    """Attack the demo chatbot serving ``model_dir``; returns its system prompt file."""
     with ctx.stage("evaluation", "red-team the chatbot: rates with 95% intervals") as s:
         prompt = ctx.path("evaluation", "system-prompt.txt")
         prompt.write_text(DEMO_SYSTEM_PROMPT)
@@ -61,4 +61,4 @@ def run_evaluation(ctx: DemoContext, model_dir: Path) -> dict[str, object]:
             requests=report["run"]["requests"],
             entry=entry.index,
         )
-        return report
+        return prompt
