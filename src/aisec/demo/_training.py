@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from aisec.core.digest import digest_file
+from aisec.core.evidence.artifact import artifact_statement
 from aisec.demo._context import DemoContext
 from aisec.training import CheckpointLedger, verify_checkpoints
 
@@ -60,6 +62,16 @@ def run_training(ctx: DemoContext, train_csv: Path) -> Path:
                 )
             )
             ledger.finish(model, step=STEPS, metrics={"accuracy": acc})
+        # lineage: these weights were made from this training set
+        ctx.store.record(
+            artifact_statement(
+                [model / "weights.npz"],
+                stage="training",
+                note=f"final weights of run {run_id}",
+                derived_from=[digest_file(train_csv)],
+            ),
+            ctx.key,
+        )
         s.lines.append(
             f"run {run_id}: {STEPS // EVERY} checkpoints recorded in the ledger, accuracy {acc:.2f}"
         )
