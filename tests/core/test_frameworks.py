@@ -235,7 +235,7 @@ CONTROLS = {
     "deployment/model-scan": ("aisec model scan",),
     "deployment/convert": ("aisec model convert",),
     "deployment/model-signature": ("aisec model sign",),
-    "deployment/gate": ("aisec model gate",),
+    "deployment/gate": ("aisec gate check",),
     "inference/gateway-config": ("aisec guard serve",),
     "inference/alert": ("aisec guard serve",),
     "monitoring/inventory": ("aisec inventory discover",),

@@ -5,24 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
 from aisec import __version__
 from aisec.cli._common import EXIT_ERROR
-from aisec.cli.dashboard import dashboard_command
-from aisec.cli.data import data_group
-from aisec.cli.demo import demo_command
-from aisec.cli.evidence import evidence_group
-from aisec.cli.frameworks import frameworks_group, lifecycle_command
-from aisec.cli.gate import gate_group
-from aisec.cli.guard import guard_group
-from aisec.cli.inventory import inventory_group
-from aisec.cli.keys import keys_group
-from aisec.cli.model import model_group
-from aisec.cli.redteam import redteam_group
-from aisec.cli.train import train_group
 from aisec.core.errors import AisecError
 
 __all__ = ["cli", "main"]
@@ -30,7 +18,124 @@ __all__ = ["cli", "main"]
 EXIT_INTERNAL = 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command group is imported when it is used, so `aisec model scan` does not pay for
+# loading the gateway, the red-team engine and the data stack. The loaders are plain
+# functions listed here, in code, in the order `aisec --help` shows them.
+def _data() -> click.Command:
+    from aisec.cli.data import data_group
+
+    return data_group
+
+
+def _train() -> click.Command:
+    from aisec.cli.train import train_group
+
+    return train_group
+
+
+def _redteam() -> click.Command:
+    from aisec.cli.redteam import redteam_group
+
+    return redteam_group
+
+
+def _model() -> click.Command:
+    from aisec.cli.model import model_group
+
+    return model_group
+
+
+def _gate() -> click.Command:
+    from aisec.cli.gate import gate_group
+
+    return gate_group
+
+
+def _guard() -> click.Command:
+    from aisec.cli.guard import guard_group
+
+    return guard_group
+
+
+def _inventory() -> click.Command:
+    from aisec.cli.inventory import inventory_group
+
+    return inventory_group
+
+
+def _frameworks() -> click.Command:
+    from aisec.cli.frameworks import frameworks_group
+
+    return frameworks_group
+
+
+def _lifecycle() -> click.Command:
+    from aisec.cli.frameworks import lifecycle_command
+
+    return lifecycle_command
+
+
+def _evidence() -> click.Command:
+    from aisec.cli.evidence import evidence_group
+
+    return evidence_group
+
+
+def _keys() -> click.Command:
+    from aisec.cli.keys import keys_group
+
+    return keys_group
+
+
+def _dashboard() -> click.Command:
+    from aisec.cli.dashboard import dashboard_command
+
+    return dashboard_command
+
+
+def _demo() -> click.Command:
+    from aisec.cli.demo import demo_command
+
+    return demo_command
+
+
+_COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "data": _data,
+    "train": _train,
+    "redteam": _redteam,
+    "model": _model,
+    "gate": _gate,
+    "guard": _guard,
+    "inventory": _inventory,
+    "frameworks": _frameworks,
+    "lifecycle": _lifecycle,
+    "evidence": _evidence,
+    "keys": _keys,
+    "dashboard": _dashboard,
+    "demo": _demo,
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        extra = [n for n in super().list_commands(ctx) if n not in _COMMANDS]
+        return [*_COMMANDS, *extra]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        loader = _COMMANDS.get(cmd_name)
+        if loader is None:
+            return None
+        command = loader()
+        self.commands[cmd_name] = command
+        return command
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="aisec")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.pass_context
@@ -43,24 +148,6 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     _configure_logging(verbose)
-
-
-for _command in (
-    data_group,
-    train_group,
-    redteam_group,
-    model_group,
-    gate_group,
-    guard_group,
-    inventory_group,
-    frameworks_group,
-    lifecycle_command,
-    evidence_group,
-    keys_group,
-    demo_command,
-    dashboard_command,
-):
-    cli.add_command(_command)
 
 
 def _configure_logging(verbose: int) -> None:

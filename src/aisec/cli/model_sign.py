@@ -24,7 +24,6 @@ from aisec.cli._common import (
     write_json,
 )
 from aisec.core.evidence import (
-    EvidenceStore,
     PublicKey,
     SigningKey,
     default_key_path,
@@ -94,6 +93,8 @@ def _record(
     result: ModelSignature | SignatureCheck, action: str, key: SigningKey, db: str | None
 ) -> int:
     statement = signature_statement(result, action="sign" if action == "sign" else "verify")
+    from aisec.core.evidence import EvidenceStore
+
     with EvidenceStore.open(db) as store:
         entry = store.record(statement, key)
     stderr_console().print(f"recorded entry #{entry.index} in {store.url}", markup=False)

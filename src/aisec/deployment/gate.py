@@ -25,14 +25,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aisec.core.digest import Manifest, digest_file
 from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import (
     ArtifactRef,
-    EvidenceStore,
-    LogEntry,
     PublicKey,
     Statement,
     load_public_key,
@@ -46,6 +44,9 @@ from aisec.deployment.gate_policy import (
     RedteamPolicy,
 )
 from aisec.deployment.signing import DEFAULT_IGNORE_PATHS, _resolve_ignore, hash_model, verify_model
+
+if TYPE_CHECKING:
+    from aisec.core.evidence import EvidenceStore, LogEntry
 
 __all__ = [
     "GATE_PREDICATE",

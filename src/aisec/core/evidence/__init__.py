@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aisec.core.evidence.attestation import (
     PAYLOAD_TYPE,
     STATEMENT_TYPE,
@@ -24,14 +26,30 @@ from aisec.core.evidence.keys import (
     load_public_key,
     load_signing_key,
 )
-from aisec.core.evidence.store import (
-    EvidenceStore,
-    LogEntry,
-    default_store_url,
-    read_export,
-    verify_export,
-)
 from aisec.core.evidence.verify import Problem, ProblemKind, TreeHead, VerifyReport
+
+if TYPE_CHECKING:
+    from aisec.core.evidence.store import (
+        EvidenceStore,
+        LogEntry,
+        default_store_url,
+        read_export,
+        verify_export,
+    )
+
+# The store pulls in SQLAlchemy; commands that only sign or parse should not pay for it.
+_STORE_NAMES = frozenset(
+    {"EvidenceStore", "LogEntry", "default_store_url", "read_export", "verify_export"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STORE_NAMES:
+        from aisec.core.evidence import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PAYLOAD_TYPE",
