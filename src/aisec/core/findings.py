@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +20,7 @@ from aisec import __version__
 __all__ = [
     "FINDINGS_SCHEMA",
     "Finding",
+    "FindingRule",
     "Mappings",
     "Severity",
     "Subject",
@@ -134,6 +135,42 @@ class Finding:
             "mappings": self.mappings.to_json(),
             "evidence": dict(self.evidence),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRule:
+    """One kind of finding a stage reports: stable id, default severity, text, mappings.
+
+    Stages subclass it to set ``stage``; rules are data, walked by the contract tests.
+    """
+
+    id: str
+    severity: Severity
+    title: str
+    remediation: str
+    mappings: Mappings
+    stage: ClassVar[str] = "core"
+
+    def finding(
+        self,
+        path: str,
+        detail: str,
+        *,
+        digest: str | None = None,
+        severity: Severity | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        return Finding(
+            id=self.id,
+            stage=self.stage,
+            severity=severity or self.severity,
+            title=self.title,
+            detail=detail,
+            subject=Subject(path=path, digest=digest),
+            remediation=self.remediation,
+            mappings=self.mappings,
+            evidence=dict(evidence or {}),
+        )
 
 
 def finding_from_json(data: Mapping[str, Any]) -> Finding:

@@ -5,43 +5,17 @@ A contract test walks :data:`DATA_RULES` and resolves every framework id in the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
-from aisec.core.findings import Finding, Mappings, Severity, Subject
+from aisec.core.findings import FindingRule, Mappings, Severity
 
 __all__ = ["DATA_RULES", "DataRule"]
 
 
 @dataclass(frozen=True, slots=True)
-class DataRule:
-    id: str
-    severity: Severity
-    title: str
-    remediation: str
-    mappings: Mappings
-
-    def finding(
-        self,
-        path: str,
-        detail: str,
-        *,
-        digest: str | None,
-        severity: Severity | None = None,
-        evidence: Mapping[str, Any] | None = None,
-    ) -> Finding:
-        return Finding(
-            id=self.id,
-            stage="data",
-            severity=severity or self.severity,
-            title=self.title,
-            detail=detail,
-            subject=Subject(path=path, digest=digest),
-            remediation=self.remediation,
-            mappings=self.mappings,
-            evidence=dict(evidence or {}),
-        )
+class DataRule(FindingRule):
+    stage: ClassVar[str] = "data"
 
 
 _POISON = Mappings(

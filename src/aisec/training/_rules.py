@@ -6,43 +6,17 @@ infrastructure rules (``AISEC-TRN-1xx`` and ``-2xx``) live in :mod:`aisec.traini
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
-from aisec.core.findings import Finding, Mappings, Severity, Subject
+from aisec.core.findings import FindingRule, Mappings, Severity
 
 __all__ = ["LEDGER_RULES", "LedgerRule"]
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerRule:
-    id: str
-    severity: Severity
-    title: str
-    remediation: str
-    mappings: Mappings
-
-    def finding(
-        self,
-        path: str,
-        detail: str,
-        *,
-        digest: str | None = None,
-        severity: Severity | None = None,
-        evidence: Mapping[str, Any] | None = None,
-    ) -> Finding:
-        return Finding(
-            id=self.id,
-            stage="training",
-            severity=severity or self.severity,
-            title=self.title,
-            detail=detail,
-            subject=Subject(path=path, digest=digest),
-            remediation=self.remediation,
-            mappings=self.mappings,
-            evidence=dict(evidence or {}),
-        )
+class LedgerRule(FindingRule):
+    stage: ClassVar[str] = "training"
 
 
 _TAMPER = Mappings(
