@@ -86,10 +86,41 @@ def populate(store: EvidenceStore, key: SigningKey) -> None:
     )
 
 
+def add_inventory(store: EvidenceStore, key: SigningKey) -> None:
+    """A discovery naming one registered system whose model has evidence, and one shadow."""
+    store.record(
+        Statement(
+            (ArtifactRef("inventory.json", digest("inventory")),),
+            predicate_type("monitoring", "inventory"),
+            {
+                "systems": [
+                    {
+                        "id": "sys-1",
+                        "name": "model",
+                        "kind": "self-hosted-model",
+                        "registered": True,
+                        "registry_id": "mlflow:model",
+                        "owner": "ml-team",
+                    },
+                    {
+                        "id": "sys-2",
+                        "name": "Anthropic API",
+                        "kind": "hosted-api-use",
+                        "registered": False,
+                        "provider": "anthropic",
+                    },
+                ]
+            },
+        ),
+        key,
+    )
+
+
 @pytest.fixture
 def store(tmp_path: Path, signing_key: SigningKey) -> Iterator[EvidenceStore]:
     with EvidenceStore.open(f"sqlite:///{tmp_path / 'e.db'}") as s:
         populate(s, signing_key)
+        add_inventory(s, signing_key)
         yield s
 
 

@@ -1,13 +1,19 @@
-"""A person's path through the dashboard in Debian's Chromium, driven by Playwright."""
+"""A person's path through the dashboard in Debian's Chromium, driven by Playwright.
+
+Every page loads without a console error, clicking each stage shows its panel, and a
+screenshot of the lifecycle page is kept in ``test-artifacts/`` (``AISEC_TEST_ARTIFACTS``).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+ARTIFACTS = Path(
+    os.environ.get("AISEC_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+STAGES = ["Data", "Training", "Evaluation", "Deployment", "Inference", "Monitoring"]
 
 
 @pytest.fixture
@@ -50,29 +60,56 @@ def server(store: EvidenceStore) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def test_click_a_stage_and_see_its_controls(server: str, tmp_path: Path) -> None:
+def test_every_page_and_every_stage(server: str, sample: dict[str, str]) -> None:
     from playwright.sync_api import sync_playwright
 
+    problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+            def on_console(msg: Any) -> None:
+                if msg.type == "error":
+                    problems.append(f"{page.url}: console error: {msg.text}")
+
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+
             page.goto(server + "/")
             assert page.title() == "Lifecycle · aisec"
             assert page.locator("#stages .card").count() == 6
-            page.screenshot(path=str(tmp_path / "lifecycle.png"), full_page=True)
-            page.click("#stage-deployment")
-            page.wait_for_url("**/stage/deployment")
-            assert page.inner_text("#stage-title") == "Stage 4: Deployment"
-            controls = page.inner_text("#controls")
-            assert "Model file scan" in controls or "model-scan" in controls
-            assert "ran 1\u00d7" in controls
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-lifecycle.png"), full_page=True)
+
+            for number, name in enumerate(STAGES, 1):
+                page.goto(server + "/")
+                page.click(f"#stage-{name.lower()}")
+                page.wait_for_url(f"**/stage/{name.lower()}")
+                assert page.inner_text("#stage-title") == f"Stage {number}: {name}"
+                assert page.locator("#controls tr").count() >= 2
+                assert page.locator("#threats tr").count() >= 2
+                assert "primary" in page.inner_text("#roles")
+
+            controls = page.goto(server + "/stage/deployment") and page.inner_text("#controls")
+            assert "ran 1\u00d7" in str(controls)
             # the hostile finding title shows as text and runs nothing
             assert "<script>" in page.inner_text("#findings")
             assert page.title() != "pwned"
-            page.screenshot(path=str(tmp_path / "stage.png"), full_page=True)
+
+            for path in (
+                "/systems",
+                "/artifacts",
+                "/evidence",
+                f"/artifact/{sample['model']}",
+                *(f"/frameworks/{k}" for k in ("atlas", "owasp-llm-2025", "saif",
+                                                "nist-ai-rmf", "iso-42001")),
+            ):  # fmt: skip
+                response = page.goto(server + path)
+                assert response is not None and response.status == 200, path
             page.click("text=Frameworks")
             assert page.locator("#coverage tr").count() > 5
         finally:
             browser.close()
-    assert (tmp_path / "lifecycle.png").stat().st_size > 10_000
+    assert problems == []
+    assert (ARTIFACTS / "dashboard-lifecycle.png").stat().st_size > 10_000

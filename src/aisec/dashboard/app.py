@@ -189,6 +189,14 @@ def create_app(
             return JSONResponse({"schema": "aisec.dashboard.artifacts/v1", "artifacts": rows})
         return page("artifacts.html", rows=rows)
 
+    async def systems(request: Request) -> Response:
+        rows = views.systems(store)
+        if wants_json(request):
+            return JSONResponse(
+                {"schema": "aisec.dashboard.systems/v1", "systems": [r.to_json() for r in rows]}
+            )
+        return page("systems.html", rows=rows, shadow=sum(not r.registered for r in rows))
+
     async def frameworks(request: Request) -> Response:
         key = request.path_params.get("key", "atlas")
         stage_views = views.lifecycle(store, state.catalog)
@@ -258,6 +266,7 @@ def create_app(
         ("/stage/{stage}", stage),
         ("/artifact/{digest}", artifact),
         ("/artifacts", artifacts),
+        ("/systems", systems),
         ("/frameworks", frameworks),
         ("/frameworks/{key}", frameworks),
         ("/evidence", evidence),

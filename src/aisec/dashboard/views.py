@@ -377,3 +377,72 @@ def alerts_over_time(store: EvidenceStore) -> list[tuple[str, int]]:
     for e in store.entries(predicate_type="urn:aisec:predicate:inference/alert:v1"):
         counts[e.created_at[:13]] += 1
     return sorted(counts.items())
+
+
+# ------------------------------------------------------------------- AI systems
+@dataclass(frozen=True)
+class SystemRow:
+    """An AI system from the newest inventory, with the evidence that names it."""
+
+    id: str
+    name: str
+    kind: str
+    registered: bool
+    owner: str | None
+    provider: str | None
+    evidence: tuple[int, ...]
+    stages: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "registered": self.registered,
+            "shadow": not self.registered,
+            "owner": self.owner,
+            "provider": self.provider,
+            "evidence": list(self.evidence),
+            "stages": list(self.stages),
+        }
+
+
+def systems(store: EvidenceStore) -> list[SystemRow]:
+    """The systems of the newest discovery; evidence is linked by system or model name."""
+    discoveries = [
+        e
+        for e in store.entries(predicate_type="urn:aisec:predicate:monitoring/inventory:v1")
+        if isinstance(e.statement.predicate.get("systems"), list)
+    ]
+    if not discoveries:
+        return []
+    by_name: dict[str, list[LogEntry]] = {}
+    for e in store.entries():
+        if e.stage == "monitoring":
+            continue
+        for s in e.statement.subjects:
+            label = s.name.split(":", 1)[-1].rsplit("/", 1)[-1].lower()
+            by_name.setdefault(label, []).append(e)
+    rows = []
+    for raw in discoveries[-1].statement.predicate["systems"]:
+        if not isinstance(raw, Mapping):
+            continue
+        name = str(raw.get("name", "?"))
+        keys = {name.lower(), str(raw.get("registry_id") or "").split(":", 1)[-1].lower()}
+        linked = sorted(
+            {e.index: e for k in keys if k for e in by_name.get(k, [])}.values(),
+            key=lambda e: e.index,
+        )
+        rows.append(
+            SystemRow(
+                id=str(raw.get("id", name)),
+                name=name,
+                kind=str(raw.get("kind", "?")),
+                registered=bool(raw.get("registered")),
+                owner=str(raw["owner"]) if raw.get("owner") else None,
+                provider=str(raw["provider"]) if raw.get("provider") else None,
+                evidence=tuple(e.index for e in linked),
+                stages=tuple(dict.fromkeys(e.stage for e in linked)),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.registered, r.name.lower()))
