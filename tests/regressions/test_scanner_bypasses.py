@@ -116,3 +116,23 @@ def test_protocol_0_pickle_hidden_after_the_first(tmp_path: Path) -> None:
     # opcode, so "continue while the next byte is PROTO" would stop before it
     ids = _flagged(tmp_path, b"\x80\x02N." + b"cos\nsystem\n(Vtrue\ntR.")
     assert "AISEC-DEP-001" in ids
+
+
+@pytest.mark.parametrize(
+    ("magic", "name"),
+    [
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "model.7z"),
+        (b"Rar!\x1a\x07\x01\x00", "weights.rar"),
+        (b"\x04\x22\x4d\x18\x64\x40", "scaler.joblib"),
+        (b"\x28\xb5\x2f\xfd\x00\x58", "weights.bin"),
+    ],
+)
+def test_archives_the_scanner_cannot_open_are_never_clean(
+    tmp_path: Path, magic: bytes, name: str
+) -> None:
+    """picklescan's test data ships a pickle inside a .7z archive (malicious1.7z); a
+    scanner that does not open a container must not call it clean."""
+    path = tmp_path / name
+    path.write_bytes(magic + b"cos\nsystem\n(S'touch pwned'\ntR." * 4)
+    result = scan_file(path)
+    assert result.verdict == "unverified", result

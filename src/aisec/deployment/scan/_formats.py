@@ -71,6 +71,13 @@ def sniff(head: bytes, name: str) -> str | None:
         return "lzma"
     if head[257:262] == b"ustar":
         return "tar"
+    # Archives and codecs this scanner does not open: never cleared, reported unverified.
+    if head[:6] == b"7z\xbc\xaf\x27\x1c":
+        return "7z"
+    if head[:6] == b"Rar!\x1a\x07":
+        return "rar"
+    if head[:4] in (b"\x04\x22\x4d\x18", b"\x28\xb5\x2f\xfd"):
+        return "lz4-or-zstd"
     if len(head) >= 9 and head[8:9] == b"{" and head[9:10] in (b'"', b"}", b" ", b"\n"):
         return "safetensors"
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
