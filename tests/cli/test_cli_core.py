@@ -228,3 +228,32 @@ def test_console_script_runs() -> None:
         [sys.executable, "-m", "aisec", "--version"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0 and "aisec" in proc.stdout
+
+
+BAD_INPUTS = [
+    ["model", "scan", "absent.pt"],
+    ["model", "convert", "junk.bin", "--to", "safetensors", "-o", "o.safetensors", "--no-record"],
+    ["redteam", "run", "--target", "demo", "--suite", "bad.yaml", "--no-record"],
+    ["data", "audit", "t.csv", "--label", "missing", "--no-record"],
+    ["data", "audit", "junk.bin", "--label", "a", "--no-record"],
+    ["train", "infra-check", "bad.yaml"],
+    ["gate", "check", ".", "--policy", "bad.yaml"],
+    ["guard", "serve", "--config", "bad.yaml"],
+    ["inventory", "discover", "--registry", "junk.bin"],
+    ["frameworks", "import", "bad.yaml"],
+    ["lifecycle", "stage9"],
+    ["keys", "show", "junk.bin"],
+    ["dashboard", "--db", "junk.bin"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_INPUTS, ids=lambda a: " ".join(a[:2]))
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "junk.bin").write_bytes(b"\x00\x01garbage\xff")
+    (tmp_path / "bad.yaml").write_text("not: [yaml\n")
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    code, _, err = run(capsys, *args)
+    assert code == 2, err
+    assert_one_line_error(err)

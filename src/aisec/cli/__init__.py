@@ -181,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"aisec: error: {exc.format_message()}{hint}", err=True)
         return EXIT_ERROR
     except AisecError as exc:
-        click.echo(f"aisec: error: {exc.diagnostics()}", err=True)
+        # messages may quote multi-line parser errors: keep the promise of one line
+        click.echo(f"aisec: error: {' '.join(exc.diagnostics().split())}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("aisec: interrupted", err=True)

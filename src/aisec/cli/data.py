@@ -258,8 +258,9 @@ def audit(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=stderr_console(),
+        console=(console := stderr_console()),
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("data audit", total=STEPS)
 

@@ -96,6 +96,9 @@ def scan(
     a scanned file is executed. A file that cannot be fully analysed is reported as
     unverified (a finding), never as clean.
     """
+    for path in paths:  # name a missing input before saying anything about keys
+        if not path.exists() and not path.is_symlink():
+            raise InputError(f"{path}: no such file or directory", path=path)
     key = None if no_record else _signing_key(key_path)
     report = scan_model(list(paths), digest=key is not None)
     _print_report(report, fmt, output)

@@ -78,8 +78,9 @@ def _progress(total_hint: int) -> Iterator[Any]:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=stderr_console(),
+        console=(console := stderr_console()),
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("red-team", total=total_hint, hits=0, errors=0, requests=0)
 
