@@ -3,11 +3,19 @@
 Logs are scanned with Polars' streaming engine: each file is read in bounded chunks and
 reduced to one row per (host, client) pair, so memory follows the number of distinct
 pairs, not the size of the log. Only those pairs are matched against the catalogue.
+
+Fields are cut out of a line only when the raw line can name an AI host: it must hold a
+catalogue needle (``AiCatalog.host_needles``) and match :func:`_edge_pattern`, one regex that
+also wants a host edge around the domain. Both are single vectorised passes over whole lines,
+so look-alikes such as ``api.openai.com.example.net`` and the ``s3.amazonaws.com`` lines that
+contain the needle of ``bedrock.*.amazonaws.com`` never reach the field parsers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +38,66 @@ DEFAULT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "user": ("user", "username", "src_user", "client", "client_ip", "src_ip", "src", "id.orig_h"),
     "ts": ("ts", "timestamp", "time", "datetime", "date", "@timestamp"),
 }
+
+
+#: A character no host name holds. Once a host is cut out of a line, what stood before and
+#: after it is one of these (tab, space, quote, ``/``, ``:``, ``@``, ...) or the line's end.
+_EDGE = r"[^A-Za-z0-9_.\-]"
+
+
+@cache
+def _edge_pattern(domains: tuple[str, ...], *, escapes: bool) -> str | None:
+    """A regex matched by every line that can yield a host ``match_host`` accepts, or ``None``.
+
+    Exact domains share one branch: an edge (or the line start), the domain matched
+    ASCII-case-insensitively, any trailing dots (``match_host`` drops them), an edge (or the
+    line end). Each wildcard pattern is a branch of its literal parts joined by ``.*``, with an
+    edge on a side only where the pattern has no ``*``. A line with a non-ASCII character is
+    always kept (Unicode lower-casing and white space could turn it into a match), and so is,
+    when ``escapes`` (JSON), a line with a backslash, since an escape can hide any character.
+
+    The regex is a superset of the exact match, never a subset: it only spares the field
+    parsers the look-alikes. ``None`` (no second filter) when a pattern also uses ``?`` or
+    ``[`` or is all ``*``, or when the regex does not compile.
+    """
+    exact = [re.escape(d) for d in domains if "*" not in d]
+    branches = [rf"(?:^|{_EDGE})(?i-u:{'|'.join(exact)})\.*(?:{_EDGE}|$)"] if exact else []
+    for d in (d for d in domains if "*" in d):
+        parts = [p for p in d.split("*") if p]
+        if "?" in d or "[" in d or not parts:
+            return None
+        left = "" if d.startswith("*") else f"(?:^|{_EDGE})"
+        right = "" if d.endswith("*") else rf"\.*(?:{_EDGE}|$)"
+        body = ".*".join(f"(?i-u:{re.escape(p)})" for p in parts)
+        branches.append(f"{left}{body}{right}")
+    branches.append(r"[^\x00-\x7F]")
+    if escapes:
+        branches.append(r"\\")
+    pattern = "|".join(f"(?:{b})" for b in branches)
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except pl.exceptions.PolarsError:  # e.g. over the regex size limit with a huge catalogue
+        return None
+    return pattern
+
+
+def _catalog_domains(catalog: AiCatalog) -> tuple[str, ...]:
+    domains = [d for p in catalog.providers.values() for d in p.domains]
+    domains += [d for s in catalog.saas.values() for d in s.domains]
+    return tuple(sorted({d.lower() for d in domains}))
+
+
+def _candidates(lf: pl.LazyFrame, needles: list[str], edge: str | None) -> pl.LazyFrame:
+    """Lines that hold a needle and, if given, match ``edge``.
+
+    The regex runs first; the needle test then sees only the lines it kept (``when``/``then``
+    leaves the others null, which ``filter`` drops), so most lines are scanned once.
+    """
+    line = pl.col("line")
+    if edge is None:
+        return lf.filter(line.str.contains_any(needles, ascii_case_insensitive=True))
+    kept = pl.when(line.str.contains(edge)).then(line)
+    return lf.filter(kept.str.contains_any(needles, ascii_case_insensitive=True))
 
 
 def _scan_lines(path: Path) -> pl.LazyFrame:
@@ -72,7 +140,8 @@ def _aggregate(lf: pl.LazyFrame, path: Path, *, numeric_ts: bool) -> pl.DataFram
     ts = pl.col("ts").cast(pl.Float64, strict=False) if numeric_ts else pl.col("ts")
     try:
         pairs = (
-            lf.with_columns(pl.col("host").str.to_lowercase())
+            lf.filter(pl.col("host").is_not_null())  # a malformed row names no host
+            .with_columns(pl.col("host").str.to_lowercase())
             .group_by("host", "user")
             .agg(
                 pl.len().alias("count"),
@@ -105,7 +174,11 @@ def _aggregate(lf: pl.LazyFrame, path: Path, *, numeric_ts: bool) -> pl.DataFram
 
 
 def _frame(
-    path: Path, fmt: str, columns: Mapping[str, str] | None, needles: list[str]
+    path: Path,
+    fmt: str,
+    columns: Mapping[str, str] | None,
+    needles: list[str],
+    edge: str | None = None,
 ) -> pl.LazyFrame:
     """Rows of (host, user, ts), prefiltered to those that may name an AI host."""
     s = pl.col
@@ -118,9 +191,8 @@ def _frame(
             raise FormatError(f"Zeek {kind or 'log'} has no host field", path=path)
         # read whole lines and split only those that may name an AI host: a literal
         # prefilter is far cheaper than parsing every column of every row
-        lines = _scan_lines(path).filter(
-            pl.col("line").str.contains_any(needles, ascii_case_insensitive=True)
-            & ~pl.col("line").str.starts_with("#")
+        lines = _candidates(_scan_lines(path), needles, edge).filter(
+            ~pl.col("line").str.starts_with("#")
         )
         parts = s("line").str.split("\t")
 
@@ -136,10 +208,8 @@ def _frame(
             "ln",
         )
     if fmt in ("proxy-csv", "proxy-jsonl"):
-        return _generic(path, fmt, columns or {}, needles)
-    lf = _scan_lines(path).filter(
-        pl.col("line").str.contains_any(needles, ascii_case_insensitive=True)
-    )
+        return _generic(path, fmt, columns or {}, needles, edge)
+    lf = _candidates(_scan_lines(path), needles, edge)
     line = s("line")
     if fmt == "squid":
         g = line.str.extract_groups(_SQUID_RE)
@@ -176,7 +246,9 @@ def _pick(available: list[str], role: str, columns: Mapping[str, str]) -> str | 
     return next((lower[c] for c in DEFAULT_COLUMNS[role] if c in lower), None)
 
 
-def _generic(path: Path, fmt: str, columns: Mapping[str, str], needles: list[str]) -> pl.LazyFrame:
+def _generic(
+    path: Path, fmt: str, columns: Mapping[str, str], needles: list[str], edge: str | None
+) -> pl.LazyFrame:
     if fmt == "proxy-csv":
         lf = pl.scan_csv(
             path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True
@@ -196,9 +268,7 @@ def _generic(path: Path, fmt: str, columns: Mapping[str, str], needles: list[str
             .filter(pl.col("host").str.contains_any(needles, ascii_case_insensitive=True))
             .with_columns(pl.col("host").str.extract(_HOST_FROM_URL, 1))
         )
-    lf = _scan_lines(path).filter(
-        pl.col("line").str.contains_any(needles, ascii_case_insensitive=True)
-    )
+    lf = _candidates(_scan_lines(path), needles, edge)
     line = pl.col("line")
 
     def get(role: str) -> pl.Expr:
@@ -221,8 +291,13 @@ def scan_network_log(
     columns: Mapping[str, str] | None = None,
 ) -> Iterator[Observation]:
     """Observations of catalogued AI hosts in one log file of format ``fmt``."""
+    # proxy-csv filters its host column after a full CSV parse: no line-level regex there
+    edge = None
+    if fmt != "proxy-csv":
+        json = fmt in ("zeek-json", "proxy-jsonl")
+        edge = _edge_pattern(_catalog_domains(catalog), escapes=json)
     try:
-        frame = _frame(path, fmt, columns, catalog.host_needles())
+        frame = _frame(path, fmt, columns, catalog.host_needles(), edge)
     except pl.exceptions.PolarsError as exc:
         msg = str(exc).splitlines()[0][:200]
         raise FormatError(f"cannot parse log: {msg}", path=path) from exc
