@@ -4,13 +4,18 @@ Everything on 127.0.0.1, against one mock upstream (aisec.inference.mock, in its
 
 1. latency: N sequential chat completions per target (p50/p99, added = target - direct);
 2. throughput: M requests at concurrency C per target, bounded in time (req/s);
-3. limit accuracy: two replicas of each proxy, one limit L, 4L requests spread over both;
+3. fixed rate, after a 2 s pause: K requests sent open-loop at R req/s (1,000 by default: the
+   issue's latency point), bounded in count and time; latency is measured from each request's
+   scheduled send time, so a target that falls behind is charged for the queueing it causes
+   (no coordinated omission); p50/p99 and added = target - direct at the same rate;
+4. limit accuracy: two replicas of each proxy, one limit L, 4L requests spread over both;
    allowed vs L. aisec shares Redis (GCRA Lua script); LiteLLM with its per-deployment rpm
    (usage-based-routing-v2, pre-call checks), once without and once with its Redis settings.
 
 The anchor, ``litellm[proxy]`` from PyPI, is installed by this script into its own venv
 (~/.cache/aisec-bench/litellm-venv) so its pins never touch the project's environment.
-Run: .venv/bin/python bench/bench_gateway.py [--quick]
+Run: .venv/bin/python bench/bench_gateway.py [--quick] [--rate 1000] [--no-litellm] [--no-accuracy]
+The load generator runs on uvloop when it is installed (``uvicorn[standard]`` brings it).
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ _RNG = random.Random(1)  # noqa: S311 -- varied benign prompts, not secrets
 _VOCAB = [f"w{i}x{_RNG.randint(0, 9999)}" for i in range(2000)]
 BODIES = [
     {"model": "mock", "messages": [{"role": "user", "content": " ".join(_RNG.sample(_VOCAB, 8))}]}
-    for _ in range(8192)
+    for _ in range(16384)
 ]
 
 
@@ -221,6 +226,56 @@ async def throughput(
     return done / (time.perf_counter() - start), errors
 
 
+async def fixed_rate(
+    url: str, rate: float, n: int, limit_s: float, ids: Iterator[int]
+) -> tuple[list[float], int]:
+    """Open loop: request i is due at ``start + i / rate`` whether or not earlier ones have
+    answered; its latency runs from that due time. Stops after ``n`` requests or ``limit_s``."""
+    headers = {"authorization": f"Bearer {KEY}"}
+    lat: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=512)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def one(body: dict[str, Any], due: float) -> None:
+            nonlocal errors
+            try:
+                async with http.post(url, json=body, headers=headers) as r:
+                    await r.read()
+                    ok = r.status == 200
+            except (aiohttp.ClientError, TimeoutError):
+                ok = False
+            if ok:
+                lat.append(time.perf_counter() - due)
+            else:
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter() + 0.01
+        for i in range(n):
+            due = start + i / rate
+            if due - start > limit_s:
+                break
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(BODIES[next(ids)], due)))
+        await asyncio.gather(*tasks)
+    return lat, errors
+
+
+def run(coro: Any) -> Any:
+    """``asyncio.run`` on uvloop when available: a cheaper load generator leaves more of the
+    two shared cores to the target under test."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 async def limit_accuracy(urls: list[str], requests: int) -> int:
     headers = {"authorization": f"Bearer {KEY}"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as http:
@@ -241,10 +296,15 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller counts")
+    ap.add_argument("--rate", type=float, default=1000.0, help="fixed-rate point, req/s")
+    ap.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM anchor")
+    ap.add_argument("--no-accuracy", action="store_true", help="skip the limit-accuracy part")
     args = ap.parse_args()
     n_lat, n_tp, conc, limit = (200, 1000, 16, 50) if args.quick else (1000, 4000, 32, 100)
-    anchor_missing = ensure_litellm()
+    n_fixed = int(args.rate * (1 if args.quick else 3))  # 1 s or 3 s of traffic
+    anchor_missing = "skipped (--no-litellm)" if args.no_litellm else ensure_litellm()
     rows: list[tuple[str, list[float], float, int]] = []
+    fixed: list[tuple[list[float], int]] = []
     acc: list[tuple[str, int]] = []
     chat = "/v1/chat/completions"
     with (
@@ -270,28 +330,31 @@ def main() -> None:
         for name, ctx in targets:
             with ctx as base:
                 ids = itertools.count()
-                lat = asyncio.run(latency(base + chat, n_lat, ids))
-                rps, errors = asyncio.run(throughput(base + chat, n_tp, conc, 30.0, ids))
+                lat = run(latency(base + chat, n_lat, ids))
+                rps, errors = run(throughput(base + chat, n_tp, conc, 30.0, ids))
                 rows.append((name, lat, rps, errors))
+                time.sleep(2)  # let the target work off what saturation left queued
+                # last: a target far slower than the rate is left with a queue it would bring
+                # into any later measurement
+                fixed.append(run(fixed_rate(base + chat, args.rate, n_fixed, 10.0, ids)))
                 p50, p99 = statistics.median(lat) * 1000, pct(lat, 99)
+                f50, f99 = statistics.median(fixed[-1][0]) * 1000, pct(fixed[-1][0], 99)
                 print(f"measured {name}: p50 {p50:.2f} ms p99 {p99:.2f} ms {rps:.0f} req/s "
-                      f"errors {errors}", file=sys.stderr)  # fmt: skip
+                      f"errors {errors}; at {args.rate:.0f} req/s p50 {f50:.2f} ms "
+                      f"p99 {f99:.2f} ms errors {fixed[-1][1]}", file=sys.stderr)  # fmt: skip
         prefix = uuid.uuid4().hex
         cfg = guard_config(tmp, mock, limit=f"{limit}/hour", redis=REDIS, prefix=prefix)
-        with start_guard(cfg) as a, start_guard(cfg) as b:
-            acc.append(
-                (
-                    "aisec guard x2, Redis (GCRA Lua)",
-                    asyncio.run(limit_accuracy([a + chat, b + chat], 4 * limit)),
-                )
-            )
-            print(f"limit accuracy aisec: {acc[-1][1]}", file=sys.stderr)  # fmt: skip
-        if anchor_missing is None:
+        if not args.no_accuracy:
+            with start_guard(cfg) as a, start_guard(cfg) as b:
+                allowed = run(limit_accuracy([a + chat, b + chat], 4 * limit))
+                acc.append(("aisec guard x2, Redis (GCRA Lua)", allowed))
+                print(f"limit accuracy aisec: {allowed}", file=sys.stderr)
+        if anchor_missing is None and not args.no_accuracy:
             for redis in (False, True):
                 cfg = litellm_config(tmp, mock, rpm=limit, redis=redis, name=f"acc{redis}")
                 with start_litellm(cfg) as a, start_litellm(cfg) as b:
                     label = "LiteLLM x2, " + ("its Redis settings" if redis else "no Redis")
-                    allowed = asyncio.run(limit_accuracy([a + chat, b + chat], 4 * limit))
+                    allowed = run(limit_accuracy([a + chat, b + chat], 4 * limit))
                     acc.append((label, allowed))
                     print(f"limit accuracy {label}: {allowed}", file=sys.stderr)
     _drop_keys("aisec:bench:*")
@@ -314,6 +377,16 @@ def main() -> None:
                   f"throughput {rps / lite[1]:.1f}x")  # fmt: skip
     else:
         print(f"\nLiteLLM anchor not run: {anchor_missing}")
+    d50, d99 = statistics.median(fixed[0][0]) * 1000, pct(fixed[0][0], 99)
+    print(f"\n## Fixed rate: {n_fixed} requests open-loop at {args.rate:.0f} req/s\n")
+    print("| target | p50 ms | p99 ms | added p50 ms | added p99 ms | answered | errors |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for (name, *_), (lat, errors) in zip(rows, fixed, strict=True):
+        p50, p99 = statistics.median(lat) * 1000, pct(lat, 99)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {p50 - d50:.2f} | {p99 - d99:.2f} "
+              f"| {len(lat)} | {errors} |")  # fmt: skip
+    if args.no_accuracy:
+        return
     print(f"\n## Limit accuracy: 2 replicas, limit {limit}, {4 * limit} requests\n")
     print("| setup | allowed | limit | allowed / limit |")
     print("| --- | --- | --- | --- |")

@@ -25,7 +25,7 @@ __all__ = ["guard_group"]
 
 def _need_extra() -> None:
     """The gateway's libraries are the optional extra ``guard``; say so instead of crashing."""
-    for module in ("starlette", "uvicorn", "aiohttp", "limits", "datasketch", "scipy"):
+    for module in ("starlette", "uvicorn", "aiohttp", "datasketch", "scipy"):
         try:
             __import__(module)
         except ImportError:

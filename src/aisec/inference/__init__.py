@@ -4,7 +4,7 @@
     >>> cfg, digest = load_config(Path("guard.yaml"))   # doctest: +SKIP
     >>> app = create_app(cfg, digest)                     # an ASGI app for uvicorn
 
-Rate limits (GCRA in one Redis Lua script, or ``limits`` in process), extraction detection
+Rate limits (GCRA: in one Redis Lua script, or in a dict in process), extraction detection
 over each account's query stream, output hardening, audit log, metrics and attestations.
 """
 

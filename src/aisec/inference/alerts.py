@@ -28,23 +28,47 @@ from aisec.inference.ratelimit import Limiter
 __all__ = ["AlertPipeline", "AuditLog", "alert_finding", "attest_config"]
 
 log = logging.getLogger(__name__)
+AUDIT_FLUSH_SECONDS = 0.5
+AUDIT_MAX_PENDING = 512
+DETECTION_BATCH = 64  # events examined per pass: one pass holds the loop for ~3 ms at most
+DETECTION_WAIT_SECONDS = 0.005
 
 
 class AuditLog:
-    """JSON lines, one per decision. Holds account names and request digests, never keys."""
+    """JSON lines, one per decision. Holds account names and request digests, never keys.
+
+    Buffered: :meth:`write` only serialises the record and appends the line to a list; the
+    gateway calls :meth:`flush` from a background task (every :data:`AUDIT_FLUSH_SECONDS`), and
+    when :data:`AUDIT_MAX_PENDING` lines are waiting. Each flush is one ``write(2)`` of whole lines
+    on an ``O_APPEND`` file, so replicas (``--workers N``) appending to one file never split a
+    line. A crash loses at most the last second of audit lines; ``close`` flushes.
+    """
 
     def __init__(self, path: Path | None) -> None:
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
+        self._pending: list[str] = []
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = path.open("a", encoding="utf-8", buffering=1)
+            self._fh = path.open("ab", buffering=0)
 
     def write(self, record: dict[str, Any]) -> None:
         if self._fh is not None:
-            self._fh.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+            self._pending.append(json.dumps(record, separators=(",", ":"), default=str))
+            if len(self._pending) >= AUDIT_MAX_PENDING:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._fh is None or not self._pending:
+            return
+        data = memoryview(("\n".join(self._pending) + "\n").encode())
+        self._pending = []
+        while data:  # a raw write may be partial
+            n = self._fh.write(data)
+            data = data[n or 0 :]
 
     def close(self) -> None:
         if self._fh is not None:
+            self.flush()
             self._fh.close()
             self._fh = None
 
@@ -144,7 +168,11 @@ class AlertPipeline:
     async def _run(self) -> None:
         while True:
             batch = [await self.queue.get()]
-            while len(batch) < 512 and not self.queue.empty():
+            if self.queue.qsize() < DETECTION_BATCH:
+                # let a few more requests arrive: per-batch costs dominate a batch of one
+                # (~100 us an event alone, ~60 us in a batch of 8); detection lags by 5 ms
+                await asyncio.sleep(DETECTION_WAIT_SECONDS)
+            while len(batch) < DETECTION_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
                 for alert in await self.detection.observe_batch(batch):
@@ -154,6 +182,7 @@ class AlertPipeline:
             finally:
                 for _ in batch:
                     self.queue.task_done()
+            await asyncio.sleep(0)  # requests first: a batch holds the loop for ~50 us an event
 
     async def _handle(self, alert: Alert) -> None:
         record = alert.to_json()

@@ -21,9 +21,13 @@ Detectors (registered in :data:`DETECTORS`):
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
+from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from statistics import fmean
+from statistics import fmean, median
 from typing import Any
 
 import numpy as np
@@ -34,7 +38,15 @@ from aisec.core.digest import digest_bytes
 from aisec.inference.config import Action, DetectorsConfig
 from aisec.inference.state import DetectorState
 
-__all__ = ["DETECTORS", "Alert", "Detection", "DetectorSpec", "QueryEvent", "signature"]
+__all__ = [
+    "DETECTORS",
+    "Alert",
+    "Detection",
+    "DetectorSpec",
+    "QueryEvent",
+    "signature",
+    "signatures",
+]
 
 NUM_PERM = 64
 PRADA_STRIDE = 5
@@ -162,6 +174,117 @@ def signature(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     return sig
 
 
+def _fast_signatures(texts: list[str]) -> list[np.ndarray[Any, np.dtype[np.uint32]]]:
+    """:func:`signature` of many texts at once: the same arithmetic as datasketch's 32-bit
+    affine scheme (SHA-1 → MurmurHash3 fmix32 → ``a * h + b`` mod 2^32 → column minimum), in one
+    numpy pass per batch instead of one MinHash object per query (~28 us → ~8 us a query)."""
+    words = [_content_words(t) for t in texts]  # never empty
+    counts = [len(w) for w in words]
+    hv = np.fromiter(
+        (
+            int.from_bytes(hashlib.sha1(w).digest()[:4], "little")  # noqa: S324 -- MinHash, not security
+            for w in itertools.chain.from_iterable(words)
+        ),
+        dtype=np.uint32,
+        count=sum(counts),
+    )
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    a, b = _PERMS
+    phv = hv[:, None] * a + b
+    starts = np.cumsum([0, *counts[:-1]])
+    mins = np.minimum.reduceat(phv, starts, axis=0).astype(np.uint32)
+    return list(mins)
+
+
+def _fast_is_exact() -> bool:
+    """The fast path is used only if it reproduces datasketch here (scheme and version)."""
+    probe = ["What is the maximum dose of ibuprofen?", "x", "hello hello world 42", "the"]
+    try:
+        fast = _fast_signatures(probe)
+    except Exception:  # e.g. another permutation layout in a future datasketch
+        return False
+    return _SCHEME == "affine32" and all(
+        np.array_equal(f, signature(t)) for f, t in zip(fast, probe, strict=True)
+    )
+
+
+_FAST = _fast_is_exact()
+
+
+def _plain_shapiro() -> Any:
+    """``shapiro`` without scipy's axis/NaN-policy wrapper, which costs ~55 us of a ~65 us call
+    on a 1-D list without NaNs (what PRADA passes); used only if it agrees with the wrapper."""
+    inner = getattr(shapiro, "__wrapped__", None)
+    probe = [((i * 7919) % 101) / 101 for i in range(50)]
+    try:
+        same = inner is not None and float(inner(probe)[0]) == float(shapiro(probe).statistic)
+    except Exception:  # another scipy: keep the public function
+        same = False
+    return inner if same else shapiro
+
+
+_SHAPIRO = _plain_shapiro()
+
+
+def signatures(texts: list[str]) -> list[np.ndarray[Any, np.dtype[np.uint32]]]:
+    """``[signature(t) for t in texts]``, vectorised when that gives identical results."""
+    if not texts:
+        return []
+    if _FAST:
+        return _fast_signatures(texts)
+    return [signature(t) for t in texts]
+
+
+class _Window:
+    """An account's recent records, newest first, with the counts the detectors need kept up
+    to date as records enter and leave (so a check costs O(1), not a pass over the window)."""
+
+    __slots__ = ("biased", "boundary", "low", "maxlen", "nd", "records", "scored")
+
+    def __init__(self, records: Iterable[dict[str, Any]], maxlen: int, boundary: float) -> None:
+        self.records: deque[dict[str, Any]] = deque()
+        self.maxlen = maxlen
+        self.boundary = boundary
+        self.nd = self.scored = self.low = 0
+        self.biased: Counter[str] = Counter()
+        for r in records:
+            self.records.append(r)
+            self._count(r, 1)
+
+    def _count(self, r: dict[str, Any], sign: int) -> None:
+        if r["nd"]:
+            self.nd += sign
+        m = r.get("m")
+        if m is not None:
+            self.scored += sign
+            if m < self.boundary:
+                self.low += sign
+        lb = r.get("lb")
+        if lb is not None:
+            self.biased[lb] += sign
+            if not self.biased[lb]:
+                del self.biased[lb]
+
+    def push(self, record: dict[str, Any]) -> None:
+        """Add the newest record, dropping the oldest once ``maxlen`` are held."""
+        if len(self.records) >= self.maxlen:
+            self._count(self.records.pop(), -1)
+        self.records.appendleft(record)
+        self._count(record, 1)
+
+    def trim(self, size: int) -> None:
+        """Drop the oldest records until ``size`` are left."""
+        while len(self.records) > size:
+            self._count(self.records.pop(), -1)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
 class Detection:
     """Runs every detector for one event against the shared state and returns new alerts."""
 
@@ -177,6 +300,7 @@ class Detection:
         self.risk: dict[str, float] = {}
         self._seen: dict[str, int] = {}
         self._matrices: dict[str, tuple[dict[str, Any], np.ndarray[Any, Any]]] = {}
+        self._windows: dict[str, _Window] = {}
 
     def _sample(self, text: str) -> str:
         return digest_bytes(text.encode()) if self.hash_prompts else text[:160]
@@ -196,20 +320,30 @@ class Detection:
         by_account: dict[str, list[QueryEvent]] = {}
         for ev in events:
             by_account.setdefault(ev.account, []).append(ev)
-        sigs = {id(ev): signature(ev.text) for ev in events}
-        crosses = await self._cross_many(events, sigs)
+        sigs = dict(zip(map(id, events), signatures([ev.text for ev in events]), strict=True))
+        hexes = {k: sig.tobytes().hex() for k, sig in sigs.items()}
+        crosses = await self._cross_many(events, sigs, hexes)
         alerts: list[Alert] = []
+        keep = cfg.window - 1
         for account, evs in by_account.items():
-            window = await self.state.recent(account, cfg.window - 1)
-            matrix = self._matrix(account, window)
+            recent = await self.state.recent(account, keep)
+            window = self._window(account, recent)
+            # the window's signatures newest first, in a buffer filled from the back: each new
+            # signature goes in front of the last without copying the others (no vstack)
+            old = self._matrix(account, recent)
+            buf = np.empty((len(evs) + len(old), NUM_PERM), dtype=np.uint32)
+            buf[len(evs) :] = old
+            top, rows = len(evs), len(old)
             volumes = await self._volumes(account, evs)
             records = []
             for ev in evs:
                 sig = sigs[id(ev)]
-                nearest = float((matrix == sig).mean(axis=1).max()) if len(window) else 0.0
+                matrix = buf[top : top + rows]
+                # max over rows of the share of equal positions: the nearest earlier query
+                nearest = float((matrix == sig).sum(axis=1).max()) / NUM_PERM if rows else 0.0
                 record: dict[str, Any] = {
                     "t": ev.t,
-                    "s": sig.tobytes().hex(),
+                    "s": hexes[id(ev)],
                     "q": self._sample(ev.text),
                     "m": ev.margin,
                     "lb": ",".join(ev.logit_bias) if ev.logit_bias is not None else None,
@@ -217,8 +351,10 @@ class Detection:
                     "nd": nearest >= cfg.near_duplicate_jaccard,
                 }
                 records.append(record)
-                window = [record, *window[: cfg.window - 1]]
-                matrix = np.vstack((sig[None, :], matrix[: cfg.window - 1]))
+                window.push(record)
+                top -= 1
+                buf[top] = sig
+                rows = min(rows, keep) + 1
                 self._seen[account] = seen = self._seen.get(account, 0) + 1
                 checks = [self._paraphrase, self._boundary, self._logit]
                 if seen % PRADA_STRIDE == 0:  # a normality test per query would dominate CPU
@@ -228,8 +364,22 @@ class Detection:
                     found.append(vol)
                 alerts += await self._emit(ev, found, crosses.get(id(ev), []))
             await self.state.push_many(account, records, cfg.window)
-            self._matrices[account] = (window[0], matrix[: cfg.window - 1])
+            self._matrices[account] = (window.records[0], buf[top : top + min(rows, keep)].copy())
+            self._windows[account] = window
         return alerts
+
+    def _window(self, account: str, recent: list[dict[str, Any]]) -> _Window:
+        """The window with its counts, reused while it is the one we left (as ``_matrix``)."""
+        cached = self._windows.get(account)
+        if (
+            cached is not None
+            and recent
+            and cached.records[0] is recent[0]
+            and len(recent) == min(len(cached), self.cfg.window - 1)
+        ):
+            cached.trim(len(recent))
+            return cached
+        return _Window(recent, self.cfg.window, self.cfg.boundary_margin)
 
     def _matrix(
         self, account: str, window: list[dict[str, Any]]
@@ -284,56 +434,57 @@ class Detection:
             spec=_BY_NAME[name],
         )
 
-    def _base(self, window: list[dict[str, Any]], key: str) -> dict[str, Any]:
-        hits = [r for r in window if r.get(key)]
+    def _base(self, window: _Window, key: str) -> dict[str, Any]:
+        records = window.records
+        hits = [r for r in records if r.get(key)]
         return {
-            "queries": len(window),
+            "queries": len(records),
             "matching": len(hits),
-            "first_t": window[-1]["t"],
-            "last_t": window[0]["t"],
+            "first_t": records[-1]["t"],
+            "last_t": records[0]["t"],
             "samples": [r["q"] for r in hits[:5]],
         }
 
-    def _paraphrase(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
+    def _paraphrase(self, window: _Window) -> tuple[str, float, dict[str, Any]] | None:
         if len(window) < self.cfg.min_queries:
             return None
-        density = sum(1 for r in window if r["nd"]) / len(window)
+        density = window.nd / len(window)
         if density < self.cfg.paraphrase_density:
             return None
         return "paraphrase-density", density, self._base(window, "nd")
 
-    def _prada(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
-        dists = [r["d"] for r in window[:-1]]  # the first query has no neighbour
+    def _prada(self, window: _Window) -> tuple[str, float, dict[str, Any]] | None:
+        # the oldest query has no neighbour in the window
+        dists = [r["d"] for r in itertools.islice(window.records, len(window) - 1)]
         if len(dists) < self.cfg.min_queries or max(dists) - min(dists) < 1e-9:
             return None
         # lexical distances of unrelated queries pile up at 1.0, a degenerate distribution
         # that no normality test should judge: PRADA looks only at streams with close queries
-        if float(np.median(dists)) >= 0.9:
+        # (statistics.median: the value np.median gives, at a third of its cost on a short list)
+        if median(dists) >= 0.9:
             return None
-        w = float(shapiro(dists).statistic)
+        w = float(_SHAPIRO(dists)[0])
         if w >= self.cfg.prada_delta:
             return None
         ev = self._base(window, "nd") | {"shapiro_w": round(w, 4), "delta": self.cfg.prada_delta}
         return "prada", 1.0 - w, ev
 
-    def _boundary(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
-        margins = [r for r in window if r.get("m") is not None]
-        if len(margins) < self.cfg.min_queries:
+    def _boundary(self, window: _Window) -> tuple[str, float, dict[str, Any]] | None:
+        if window.scored < self.cfg.min_queries:
             return None
-        low = [r for r in margins if r["m"] < self.cfg.boundary_margin]
-        share = len(low) / len(margins)
+        share = window.low / window.scored
         if share < self.cfg.boundary_fraction:
             return None
-        ev: dict[str, Any] = {"classifier_queries": len(margins), "low_margin": len(low)}
+        low = [r for r in window.records if r.get("m") is not None and r["m"] < window.boundary]
+        ev: dict[str, Any] = {"classifier_queries": window.scored, "low_margin": window.low}
         ev["samples"] = [r["q"] for r in low[:5]]
         return "boundary-probing", share, ev
 
-    def _logit(self, window: list[dict[str, Any]]) -> tuple[str, float, dict[str, Any]] | None:
-        biased = [r["lb"] for r in window if r.get("lb") is not None]
-        variations = len(set(biased))
+    def _logit(self, window: _Window) -> tuple[str, float, dict[str, Any]] | None:
+        variations = len(window.biased)
         if variations < self.cfg.logit_probes:
             return None
-        ev = {"queries": len(window), "logit_bias_with_logprobs": len(biased)}
+        ev = {"queries": len(window), "logit_bias_with_logprobs": window.biased.total()}
         ev["distinct_variations"] = variations
         return "logit-probing", min(1.0, variations / (2 * self.cfg.logit_probes)), ev
 
@@ -365,15 +516,18 @@ class Detection:
         return out
 
     async def _cross_many(
-        self, events: list[QueryEvent], sigs: dict[int, np.ndarray[Any, np.dtype[np.uint32]]]
+        self,
+        events: list[QueryEvent],
+        sigs: dict[int, np.ndarray[Any, np.dtype[np.uint32]]],
+        hexes: dict[int, str],
     ) -> dict[int, list[tuple[str, float, dict[str, Any]]]]:
         cfg = self.cfg
-        r = self._r
+        width = self._r * 8  # hex characters per band: r uint32 values of 8 each
         items = []
         for ev in events:
-            sig = sigs[id(ev)]
-            bands = [f"{i}:{sig[i * r : (i + 1) * r].tobytes().hex()}" for i in range(self._b)]
-            items.append((f"{ev.account}|{ev.request_id}|{sig.tobytes().hex()}", bands, ev.t))
+            hexsig = hexes[id(ev)]
+            bands = [f"{i}:{hexsig[i * width : (i + 1) * width]}" for i in range(self._b)]
+            items.append((f"{ev.account}|{ev.request_id}|{hexsig}", bands, ev.t))
         found = await self.state.cross_many(items, cfg.cross_seconds)
         out = {}
         for ev, candidates in zip(events, found, strict=True):
