@@ -9,10 +9,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
 
 from aisec.core.evidence import SigningKey
 
 POSTGRES_ENV = "AISEC_TEST_POSTGRES_URL"
+
+# Timing is measured in bench/, never asserted: a loaded CI machine must not fail a
+# property test because one example ran slowly.
+settings.register_profile(
+    "aisec", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("aisec")
 
 
 @pytest.fixture(autouse=True)
