@@ -36,9 +36,27 @@ if TYPE_CHECKING:
 __all__ = ["model_group"]
 
 
-@click.group(name="model")
+class _ModelGroup(click.Group):
+    """``sign`` and ``verify`` live in :mod:`aisec.cli.model_sign` and load when used, so a
+    scan does not import the signing and gate code."""
+
+    _signing = ("sign", "verify")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._signing})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._signing and cmd_name not in self.commands:
+            from aisec.cli.model_sign import register
+
+            register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(name="model", cls=_ModelGroup)
 def model_group() -> None:
-    """Stage 4 (deployment): scan model files, convert them to SafeTensors."""
+    """Stage 4 (deployment): scan model files, convert them to SafeTensors, sign and
+    verify them (OpenSSF model signing)."""
 
 
 def _signing_key(key_path: Path | None) -> SigningKey | None:
@@ -176,9 +194,3 @@ def convert(
         with EvidenceStore.open(db) as store:
             entry = store.record(convert_statement(result), key)
         stderr_console().print(f"recorded entry #{entry.index} in {store.url}", markup=False)
-
-
-# `sign` and `verify` live in their own module and join this group here.
-from aisec.cli.model_sign import register as _register_signing  # noqa: E402
-
-_register_signing(model_group)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from aisec.deployment.convert import ConvertResult, convert_statement, convert_to_safetensors
-from aisec.deployment.gate import (
-    GATE_PREDICATE,
-    FileVerdict,
-    GateDecision,
-    Reason,
-    check_deployment,
-    gate_statement,
-)
-from aisec.deployment.gate_policy import GatePolicy, LoadedPolicy, load_policy, parse_policy
 from aisec.deployment.scan import (
     RULES,
     SAFE_CALLABLES,
@@ -22,16 +16,58 @@ from aisec.deployment.scan import (
     scan_model,
     scan_statement,
 )
-from aisec.deployment.signing import (
-    DEFAULT_IGNORE_PATHS,
-    MODEL_SIGNATURE_PREDICATE,
-    ModelSignature,
-    SignatureCheck,
-    hash_model,
-    sign_model,
-    signature_statement,
-    verify_model,
-)
+
+if TYPE_CHECKING:
+    from aisec.deployment.gate import (
+        GATE_PREDICATE,
+        FileVerdict,
+        GateDecision,
+        Reason,
+        check_deployment,
+        gate_statement,
+    )
+    from aisec.deployment.gate_policy import GatePolicy, LoadedPolicy, load_policy, parse_policy
+    from aisec.deployment.signing import (
+        DEFAULT_IGNORE_PATHS,
+        MODEL_SIGNATURE_PREDICATE,
+        ModelSignature,
+        SignatureCheck,
+        hash_model,
+        sign_model,
+        signature_statement,
+        verify_model,
+    )
+
+# Signing and the gate pull in pydantic policies and the evidence store; a scan or a
+# conversion should not pay for them, so those names load on first use.
+_LAZY = {
+    "GATE_PREDICATE": "gate",
+    "FileVerdict": "gate",
+    "GateDecision": "gate",
+    "Reason": "gate",
+    "check_deployment": "gate",
+    "gate_statement": "gate",
+    "GatePolicy": "gate_policy",
+    "LoadedPolicy": "gate_policy",
+    "load_policy": "gate_policy",
+    "parse_policy": "gate_policy",
+    "DEFAULT_IGNORE_PATHS": "signing",
+    "MODEL_SIGNATURE_PREDICATE": "signing",
+    "ModelSignature": "signing",
+    "SignatureCheck": "signing",
+    "hash_model": "signing",
+    "sign_model": "signing",
+    "signature_statement": "signing",
+    "verify_model": "signing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"aisec.deployment.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_IGNORE_PATHS",
