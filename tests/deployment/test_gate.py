@@ -353,3 +353,21 @@ def test_pickle_hidden_by_a_signed_ignore_path_is_still_denied(world: World) -> 
         "formats: extras/helper.bin (ignored by the signature): format pickle is not allowed "
         "(allowed: safetensors)"
     ]
+
+
+def test_freshness_uses_the_signed_time_not_the_column(world: World) -> None:
+    """Rewriting the unsigned created_at column cannot make old evidence look fresh."""
+    import sqlalchemy as sa
+
+    later = datetime.now(UTC) + timedelta(days=31)
+    engine = sa.create_engine(world.store.url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE aisec_entries SET created_at = :t"),
+            {"t": later.isoformat().replace("+00:00", "Z")},
+        )
+    engine.dispose()
+    decision = world.check(now=later)
+    assert not decision.allow
+    fails = [r.message for r in decision.reasons if not r.ok]
+    assert fails and all("expired" in f for f in fails), fails

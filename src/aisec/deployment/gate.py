@@ -152,13 +152,17 @@ class _Evidence:
         if not entry.envelope.verified_keyids(self.keys):
             return f"is signed by key {entry.keyid[:16]}…, which the policy does not trust"
         if self.max_age is not None:
+            # the record time that counts is the one its signed tree head attests
+            stamp = self.store.signed_time(entry, self.keys)
+            if stamp is None:
+                return "has no record time signed by a trusted key (its tree head is missing)"
             try:
-                created = datetime.fromisoformat(entry.created_at.replace("Z", "+00:00"))
+                created = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
             except ValueError:
-                return f"has an unreadable time {entry.created_at!r}"
+                return f"has an unreadable signed time {stamp!r}"
             if self.now - created > self.max_age:
                 days = self.max_age / timedelta(days=1)
-                return f"expired: recorded {entry.created_at}, older than {days:g} days"
+                return f"expired: recorded {stamp}, older than {days:g} days"
         return None
 
 

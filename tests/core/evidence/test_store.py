@@ -346,3 +346,15 @@ def test_altered_run_row_is_named(store_url: str, signing_key: SigningKey, tmp_p
             store.record(_statement(i), signing_key, run_id="train-1")
         _sql(store_url, "UPDATE aisec_runs SET entries = 2 WHERE run_id = 'train-1'")
         assert _problems(store, signing_key) == [("index", 2)]
+
+
+def test_signed_time_comes_from_the_entry_head(
+    store_url: str, signing_key: SigningKey, tmp_path: Path
+) -> None:
+    with _fill(store_url, signing_key, 3, tmp_path) as store:
+        entry = store.get(1)
+        stamp = store.signed_time(entry, [signing_key.public])
+        assert stamp is not None and stamp == entry.created_at
+        assert store.signed_time(entry, [SigningKey.generate().public]) is None
+        _sql(store_url, "DELETE FROM aisec_tree_heads WHERE size = 2")
+        assert store.signed_time(entry, [signing_key.public]) is None

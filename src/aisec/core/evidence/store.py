@@ -569,6 +569,27 @@ class EvidenceStore:
             return None
         return TreeHead(r.body.encode(), r.keyid, base64.b64decode(r.signature))
 
+    def signed_time(self, entry: LogEntry, keys: Sequence[PublicKey]) -> str | None:
+        """When ``entry`` was appended, as its own signed tree head attests.
+
+        The ``created_at`` column is not signed; the head written with the entry is, and it
+        commits to the entry's leaf. ``None`` when that head is missing, does not match the
+        entry, or is not signed by one of ``keys``.
+        """
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(heads_t).where(heads_t.c.size == entry.index + 1)).first()
+        if row is None:
+            return None
+        head = TreeHead(row.body.encode(), row.keyid, base64.b64decode(row.signature))
+        try:
+            fields = head.fields()
+        except FormatError:
+            return None
+        if fields.get("last_leaf") != entry.leaf_hash or not head.verified_by(keys):
+            return None
+        stamp = fields.get("timestamp")
+        return stamp if isinstance(stamp, str) else None
+
     def _raw_entries(self) -> list[RawEntry]:
         with self._engine.connect() as conn:
             rows = conn.execute(
