@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import aisec.core._digest_io as io_mod
 import aisec.core.digest as digest_mod
 from aisec.core.digest import (
     Manifest,
@@ -90,7 +91,7 @@ def scratch() -> Iterator[Path]:
 @contextmanager
 def small_chunks(size: int = 7) -> Iterator[None]:
     """Make reads cross many chunk boundaries with tiny files."""
-    with mock.patch.object(digest_mod, "CHUNK_SIZE", size):
+    with mock.patch.object(io_mod, "CHUNK_SIZE", size):
         yield
 
 
@@ -392,11 +393,11 @@ def test_a_file_swapped_for_a_fifo_after_the_walk_is_refused_without_blocking(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "x").write_bytes(b"")
-    job = digest_mod._Job("x", str(tmp_path / "x"), 0, 0, 0)
+    job = io_mod.Job("x", str(tmp_path / "x"), 0, 0, 0)
     (tmp_path / "x").unlink()
     os.mkfifo(tmp_path / "x")
     with pytest.raises(InputError, match="FIFO"):
-        finishes(lambda: digest_mod._hash_job(job, memoryview(bytearray(8)), None, None))
+        finishes(lambda: io_mod.hash_job(job, memoryview(bytearray(8)), None, None))
 
 
 def test_file_changing_size_while_hashed(tmp_path: Path) -> None:
@@ -456,13 +457,13 @@ def test_permission_denied_even_as_root(tmp_path: Path) -> None:
     def deny(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    with mock.patch.object(digest_mod.os, "open", deny):
+    with mock.patch.object(io_mod.os, "open", deny):
         with pytest.raises(InputError, match="permission denied") as info:
             digest_file(tmp_path / "d" / "f")
         assert info.value.path == tmp_path / "d" / "f"
         with pytest.raises(InputError, match="permission denied"):
             digest_path(tmp_path, workers=2)
-    with mock.patch.object(digest_mod.os, "scandir", deny), pytest.raises(InputError) as info:
+    with mock.patch.object(io_mod.os, "scandir", deny), pytest.raises(InputError) as info:
         digest_path(tmp_path)
     assert info.value.diagnostics() == f"{tmp_path}: permission denied"
 

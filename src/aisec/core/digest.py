@@ -60,17 +60,30 @@ called with each count of bytes hashed, from worker threads but never concurrent
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TypeAlias, get_args
+from typing import Any, Literal, TypeAlias, get_args
 
+from aisec.core import _digest_io as _io
+from aisec.core._digest_io import (
+    CHUNK_SIZE,
+    File,
+    Job,
+    Progress,
+    SkipReason,
+    StrPath,
+    cuts,
+    hash_job,
+    require_regular,
+    run,
+    stat_root,
+    walk,
+)
 from aisec.core.errors import FormatError, InputError
 
 __all__ = [
@@ -88,28 +101,13 @@ __all__ = [
 ]
 
 MANIFEST_SCHEMA = "aisec.manifest/v1"
-#: Bytes per read; one buffer of this size per worker thread.
-CHUNK_SIZE = 1024 * 1024
 #: A shard size for callers without a preference: small enough to balance work across cores.
 DEFAULT_SHARD_SIZE = 64 * 1024 * 1024
 
 Kind: TypeAlias = Literal["file", "directory"]
-SkipReason: TypeAlias = Literal[
-    "symlink-outside-root", "symlink-to-directory", "symlink-broken", "special-file"
-]
-Progress: TypeAlias = Callable[[int], None]
-StrPath: TypeAlias = "str | os.PathLike[str]"
 
 _PREFIX = "sha256:"
 _HEX = frozenset("0123456789abcdef")
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | _O_NONBLOCK  # a FIFO swapped in after the walk must not block the open
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -307,12 +305,13 @@ class Manifest:
 
 def digest_file(path: StrPath, *, progress: Progress | None = None) -> str:
     """Plain SHA-256 of a regular file's content, as ``sha256sum`` computes it."""
-    display, real, st = _stat_root(path)
+    display, real, st = stat_root(path)
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{display}: is a directory (use digest_path)", path=display)
-    _require_regular(display, st.st_mode)
-    job = _Job(display, real, 0, st.st_size, st.st_size)
-    return _PREFIX + _hash_job(job, memoryview(bytearray(CHUNK_SIZE)), progress, None).hex()
+    require_regular(display, st.st_mode)
+    job = Job(display, real, 0, st.st_size, st.st_size)
+    buffer = memoryview(bytearray(_io.CHUNK_SIZE))
+    return _PREFIX + hash_job(job, buffer, progress, None).hex()
 
 
 def digest_path(
@@ -328,20 +327,22 @@ def digest_path(
     n_workers = (os.cpu_count() or 1) if workers is None else workers
     if not (_is_count(n_workers) and n_workers > 0):
         raise InputError(f"workers must be a positive integer, not {workers!r}")
-    display, real, st = _stat_root(path)
+    display, real, st = stat_root(path)
     skipped: list[SkippedEntry] = []
+    skips: list[tuple[str, SkipReason]] = []
     kind: Kind
     if stat.S_ISDIR(st.st_mode):
-        kind, files = "directory", _walk(display, real, skipped)
+        kind, files = "directory", walk(display, real, skips)
+        skipped.extend(SkippedEntry(rel, reason) for rel, reason in skips)
     else:
-        _require_regular(display, st.st_mode)
-        kind, files = "file", [_File(Path(display).name or display, display, real, st.st_size)]
+        require_regular(display, st.st_mode)
+        kind, files = "file", [File(Path(display).name or display, display, real, st.st_size)]
     planned = [
-        (f.rel, _Job(f.display, f.real, start, end, f.size))
+        (f.rel, Job(f.display, f.real, start, end, f.size))
         for f in files
-        for start, end in _cuts(f.size, shard_size)
+        for start, end in cuts(f.size, shard_size)
     ]
-    digests = _run([job for _, job in planned], n_workers, progress)
+    digests = run([job for _, job in planned], n_workers, progress)
     entries = tuple(
         ManifestEntry(
             rel,
@@ -352,253 +353,6 @@ def digest_path(
         for (rel, job), d in zip(planned, digests, strict=True)
     )
     return Manifest(display, kind, entries, shard_size, tuple(skipped))
-
-
-# --- walking -----------------------------------------------------------------------------------
-
-
-class _File(NamedTuple):
-    rel: str  # manifest path
-    display: str  # for messages
-    real: str  # what to open
-    size: int
-
-
-class _Job(NamedTuple):
-    display: str
-    real: str
-    start: int
-    end: int
-    file_size: int
-
-
-def _stat_root(path: StrPath) -> tuple[str, str, os.stat_result]:
-    display = os.fspath(path)
-    real = os.path.realpath(display)
-    try:
-        return display, real, Path(real).stat()
-    except OSError as exc:
-        raise _os_error(display, exc) from exc
-
-
-def _walk(root_display: str, root_real: str, skipped: list[SkippedEntry]) -> list[_File]:
-    """Regular files under ``root_real`` sorted by path bytes; appends to ``skipped``."""
-    files: list[_File] = []
-    stack = [("", root_real)]
-    while stack:
-        rel_dir, abs_dir = stack.pop()
-        try:
-            with os.scandir(abs_dir) as it:
-                children = list(it)
-        except OSError as exc:
-            raise _os_error(str(Path(root_display, rel_dir)), exc) from exc
-        for child in children:
-            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
-            display = str(Path(root_display, rel))
-            try:
-                rel.encode()
-                st = child.stat(follow_symlinks=False)
-            except UnicodeEncodeError:
-                msg = f"{display!r}: file name is not valid UTF-8"
-                raise InputError(msg, path=display) from None
-            except OSError as exc:
-                raise _os_error(display, exc) from exc
-            if stat.S_ISDIR(st.st_mode):
-                stack.append((rel, child.path))
-            elif stat.S_ISREG(st.st_mode):
-                files.append(_File(rel, display, child.path, st.st_size))
-            elif stat.S_ISLNK(st.st_mode):
-                target = _resolve_link(root_real, child.path, display)
-                if isinstance(target, str):
-                    skipped.append(SkippedEntry(rel, target))
-                else:
-                    files.append(target._replace(rel=rel))
-            else:
-                skipped.append(SkippedEntry(rel, "special-file"))
-    files.sort(key=lambda f: f.rel.encode())
-    return files
-
-
-def _resolve_link(root_real: str, link: str, display: str) -> _File | SkipReason:
-    target = os.path.realpath(link)
-    try:
-        st = Path(target).stat()
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError | NotADirectoryError) or exc.errno == errno.ELOOP:
-            return "symlink-broken"
-        raise _os_error(display, exc) from exc
-    try:
-        inside = os.path.commonpath([root_real, target]) == root_real
-    except ValueError:  # another drive
-        inside = False
-    if not inside:
-        return "symlink-outside-root"
-    if stat.S_ISDIR(st.st_mode):
-        return "symlink-to-directory"
-    if not stat.S_ISREG(st.st_mode):
-        return "special-file"
-    return _File("", display, target, st.st_size)
-
-
-def _cuts(size: int, shard_size: int | None) -> list[tuple[int, int]]:
-    """The byte ranges of a file: the whole file, or its shards; an empty file has one."""
-    step = shard_size or size or 1
-    return [(start, min(start + step, size)) for start in range(0, size or 1, step)]
-
-
-# --- hashing -----------------------------------------------------------------------------------
-
-
-class _CancelledError(Exception):
-    """Another worker failed; stop early."""
-
-
-def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> list[bytes]:
-    """Hash every job, largest first, on up to ``workers`` threads; results in job order."""
-    results = [b""] * len(jobs)
-    order = sorted(range(len(jobs)), key=lambda i: jobs[i].start - jobs[i].end)
-    n_threads = min(workers, len(jobs))
-    if n_threads <= 1:
-        buf = memoryview(bytearray(CHUNK_SIZE))
-        for i in order:
-            results[i] = _hash_job(jobs[i], buf, progress, None)
-        return results
-    if progress is not None:
-        progress = _serialised(progress)
-    queue = iter(order)
-    lock, stop = threading.Lock(), threading.Event()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        buf = memoryview(bytearray(CHUNK_SIZE))
-        while not stop.is_set():
-            with lock:
-                i = next(queue, None)
-            if i is None:
-                return
-            try:
-                results[i] = _hash_job(jobs[i], buf, progress, stop)
-            except _CancelledError:
-                return
-            except BaseException as exc:  # handed to the calling thread, raised there
-                errors.append(exc)
-                stop.set()
-                return
-
-    threads = [threading.Thread(target=work, name=f"aisec-digest-{k}") for k in range(n_threads)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        stop.set()  # on Ctrl-C too: workers stop within one chunk
-    if errors:
-        raise errors[0]
-    return results
-
-
-def _serialised(progress: Progress) -> Progress:
-    lock = threading.Lock()
-
-    def call(n: int) -> None:
-        with lock:
-            progress(n)
-
-    return call
-
-
-def _hash_job(
-    job: _Job, buf: memoryview, progress: Progress | None, stop: threading.Event | None
-) -> bytes:
-    """Raw SHA-256 of bytes ``[job.start, job.end)`` of a regular file whose size must not move."""
-    fd = _open_regular(job)
-    try:
-        if hasattr(os, "posix_fadvise") and job.end > job.start:
-            os.posix_fadvise(fd, job.start, job.end - job.start, os.POSIX_FADV_SEQUENTIAL)
-        h = hashlib.sha256()
-        pos = job.start
-        while pos < job.end:
-            if stop is not None and stop.is_set():
-                raise _CancelledError
-            n = _pread_into(fd, buf[: min(len(buf), job.end - pos)], pos)
-            if n <= 0:
-                raise _changed(job.display)
-            h.update(buf[:n])
-            pos += n
-            if progress is not None:
-                progress(n)
-        if os.fstat(fd).st_size != job.file_size:
-            raise _changed(job.display)
-        return h.digest()
-    finally:
-        os.close(fd)
-
-
-def _open_regular(job: _Job) -> int:
-    try:
-        fd = os.open(job.real, _OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link where the walk saw a file
-            raise _changed(job.display) from exc
-        raise _os_error(job.display, exc) from exc
-    try:
-        st = os.fstat(fd)
-        _require_regular(job.display, st.st_mode)
-        if st.st_size != job.file_size:
-            raise _changed(job.display)
-        if _O_NONBLOCK:
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-if hasattr(os, "preadv"):
-
-    def _pread_into(fd: int, view: memoryview, offset: int) -> int:
-        return os.preadv(fd, [view], offset)
-
-else:  # pragma: no cover - Windows has no preadv
-
-    def _pread_into(fd: int, view: memoryview, offset: int) -> int:
-        os.lseek(fd, offset, os.SEEK_SET)
-        data = os.read(fd, len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
-# --- small helpers -----------------------------------------------------------------------------
-
-_FILE_TYPES = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISLNK, "a symbolic link"),
-)
-
-
-def _require_regular(display: str, mode: int) -> None:
-    if not stat.S_ISREG(mode):
-        what = next((name for test, name in _FILE_TYPES if test(mode)), "a special file")
-        raise InputError(f"{display}: is {what}, not a regular file; not read", path=display)
-
-
-def _changed(display: str) -> InputError:
-    return InputError(f"{display}: file changed while being hashed; try again", path=display)
-
-
-def _os_error(display: str, exc: OSError) -> InputError:
-    if isinstance(exc, FileNotFoundError):
-        what = "no such file or directory"
-    elif isinstance(exc, PermissionError):
-        what = "permission denied"
-    else:
-        what = exc.strerror or str(exc)
-    return InputError(f"{display}: {what}", path=display)
 
 
 def _is_count(value: object) -> bool:
@@ -657,7 +411,7 @@ def _validate(m: Manifest) -> None:
             raise FormatError(f"manifest: {e.label}: offsets do not match the shard size")
         ranges.setdefault(e.path, []).append((e.start or 0, (e.start or 0) + e.size))
     for path, got in ranges.items():
-        if got != _cuts(got[-1][1], m.shard_size):
+        if got != cuts(got[-1][1], m.shard_size):
             raise FormatError(f"manifest: the entries of {path!r} do not cover the file exactly")
     if m.kind == "file" and (len(ranges) != 1 or m.skipped or "/" in m.entries[0].path):
         raise FormatError("manifest: a file manifest holds exactly one file and nothing skipped")
