@@ -21,16 +21,16 @@ from tests.inference.conftest import auth, chat, running
 from tests.inference.test_detection import _paraphrases
 
 from aisec.inference import Limit, MemoryLimiter, RedisLimiter
-from aisec.inference import detect as detect_mod
+from aisec.inference import _sketch as sketch_mod
+from aisec.inference._sketch import signature, signatures
 from aisec.inference.alerts import AUDIT_MAX_PENDING, AuditLog
-from aisec.inference.detect import signature, signatures
 
 
 def test_vectorised_signatures_equal_datasketch() -> None:
     rng = random.Random(4)  # noqa: S311 -- test data, not secrets
     texts = [*_paraphrases(40), "", "   ", "the a an", "x", "ünïcode wörds ok", "42 42 42"]
     texts += [" ".join(rng.choices(["alpha", "beta", "gamma", "doses", "tested"], k=9))] * 3
-    assert detect_mod._FAST, "the vectorised path did not reproduce datasketch here"
+    assert sketch_mod._FAST, "the vectorised path did not reproduce datasketch here"
     for batch in (texts, texts[:1], texts[3:7]):
         got = signatures(batch)
         assert len(got) == len(batch)
