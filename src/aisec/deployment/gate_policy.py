@@ -6,7 +6,6 @@ examples/gate-policy.yaml. Each mistake gives one line ``FILE:LINE: key.path: wh
 
 from __future__ import annotations
 
-import hashlib
 import re
 import types
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, Literal, TypeAlias, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aisec.core.digest import parse_digest
+from aisec.core.digest import digest_bytes, parse_digest
 from aisec.core.errors import FormatError, InputError
 
 __all__ = [
@@ -312,4 +311,4 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except UnicodeDecodeError as exc:
         raise FormatError(f"{p}: a policy must be UTF-8 text") from exc
     policy = parse_policy(text, source=str(p))
-    return LoadedPolicy(policy, p.parent, str(p), "sha256:" + hashlib.sha256(raw).hexdigest())
+    return LoadedPolicy(policy, p.parent, str(p), digest_bytes(raw))
