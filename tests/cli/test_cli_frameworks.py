@@ -124,7 +124,7 @@ def test_lifecycle_one_stage(
     code, out, _ = run(capsys, "lifecycle", "guard")
     assert code == 0
     assert "Inference" in out and "AML.T0024" in out and "aisec guard serve" in out
-    assert "urn:aisec:predicate:inference/alert:v1" in out
+    assert "urn:aisec:predicate:inference/alert:v2" in out
     assert "SAIF-3" in out and "AI Red Teamer" in out
     code, out, _ = run(capsys, "lifecycle", "4", "-f", "json")
     stage = json.loads(out)["stage"]

@@ -12,8 +12,16 @@ import httpx
 import pytest
 from starlette.types import ASGIApp
 
-from aisec.core.evidence import ArtifactRef, EvidenceStore, SigningKey, Statement, predicate_type
+from aisec.core.controls import ControlResult
+from aisec.core.evidence import EvidenceStore, SigningKey
 from aisec.core.findings import Finding, Mappings, Severity, Subject
+from aisec.core.predicates import InputRef, Predicate, SubjectRef
+from aisec.core.predicates.core import ArtifactInfo, ArtifactPredicate
+from aisec.core.predicates.data import AuditPredicate, AuditRisk, AuditSource
+from aisec.core.predicates.deployment import ScannedFile, ScanPredicate
+from aisec.core.predicates.enums import ScanVerdict
+from aisec.core.predicates.evaluation import CategoryResult, RedteamPredicate
+from aisec.core.predicates.monitoring import InventoryPredicate, InventorySystem
 from aisec.dashboard import create_app
 
 
@@ -28,27 +36,28 @@ XSS = "<script>document.title='pwned'</script>"
 
 
 def populate(store: EvidenceStore, key: SigningKey) -> None:
-    store.record(
-        Statement(
-            (ArtifactRef("patients.csv", DATA),),
-            predicate_type("data", "audit"),
-            {
-                "risk": {"overall": 0.4},
-                "sources": [
-                    {"name": "hospital-a", "risk": 0.1, "ci": [0.05, 0.2]},
-                    {"name": "forum", "risk": 0.7, "ci": [0.55, 0.8]},
-                ],
-            },
-        ),
-        key,
+    def rec(predicate: Predicate) -> None:
+        store.record(predicate.statement(), key)
+
+    rec(
+        AuditPredicate(
+            result=ControlResult.FAIL,
+            subjects=(SubjectRef(name="patients.csv", digest=DATA),),
+            risk=AuditRisk(overall=0.4),
+            sources=(
+                AuditSource(name="hospital-a", risk=0.1, ci=(0.05, 0.2), rank=2, rows=100),
+                AuditSource(name="forum", risk=0.7, ci=(0.55, 0.8), rank=1, rows=50),
+            ),
+        )
     )
-    store.record(
-        Statement(
-            (ArtifactRef("model", MODEL),),
-            predicate_type("core", "artifact"),
-            {"stage": "training", "derived_from": [DATA]},
-        ),
-        key,
+    rec(
+        ArtifactPredicate(
+            result=ControlResult.RECORDED,
+            subjects=(SubjectRef(name="model", digest=MODEL),),
+            inputs=(InputRef(name="patients.csv", digest=DATA, role="source"),),
+            artifacts=(ArtifactInfo(name="model", kind="file", digest=MODEL, files=1, bytes=10),),
+            stage="training",
+        )
     )
     finding = Finding(
         id="AISEC-DEP-001",
@@ -60,60 +69,69 @@ def populate(store: EvidenceStore, key: SigningKey) -> None:
         remediation="Convert to SafeTensors",
         mappings=Mappings(atlas=("AML.T0011.000",), owasp_llm=("LLM03",)),
     )
-    store.record(
-        Statement(
-            (ArtifactRef("pytorch_model.bin", MODEL),),
-            predicate_type("deployment", "model-scan"),
-            {"verdict": "unsafe", "findings": [finding.to_json()]},
-        ),
-        key,
+    rec(
+        ScanPredicate(
+            result=ControlResult.FAIL,
+            findings=(finding,),
+            subjects=(SubjectRef(name="pytorch_model.bin", digest=MODEL),),
+            verdict=ScanVerdict.UNSAFE,
+            files=(
+                ScannedFile(
+                    path="pytorch_model.bin",
+                    digest=MODEL,
+                    format="pickle",
+                    verdict=ScanVerdict.UNSAFE,
+                    findings=1,
+                ),
+            ),
+        )
     )
-    store.record(
-        Statement(
-            (ArtifactRef("model", MODEL), ArtifactRef("system.txt", PROMPT)),
-            predicate_type("evaluation", "redteam"),
-            {
-                "model_digest": MODEL,
-                "system_prompt_digest": PROMPT,
-                "confidence": 0.95,
-                "categories": {
-                    "LLM07": {"attempts": 40, "successes": 12, "rate": 0.3, "ci": [0.17, 0.46]},
-                    "LLM01": {"attempts": 59, "successes": 0, "rate": 0.0, "ci": [0.0, 0.05]},
-                },
+    rec(
+        RedteamPredicate(
+            result=ControlResult.FAIL,
+            subjects=(
+                SubjectRef(name="model", digest=MODEL),
+                SubjectRef(name="system.txt", digest=PROMPT),
+            ),
+            model_digest=MODEL,
+            system_prompt_digest=PROMPT,
+            suite_digest=digest("suite"),
+            transcripts_digest=digest("transcripts"),
+            confidence=0.95,
+            categories={
+                "LLM07": CategoryResult(attempts=40, successes=12, rate=0.3, ci=(0.17, 0.46)),
+                "LLM01": CategoryResult(attempts=59, successes=0, rate=0.0, ci=(0.0, 0.05)),
             },
-        ),
-        key,
+        )
     )
 
 
 def add_inventory(store: EvidenceStore, key: SigningKey) -> None:
     """A discovery naming one registered system whose model has evidence, and one shadow."""
-    store.record(
-        Statement(
-            (ArtifactRef("inventory.json", digest("inventory")),),
-            predicate_type("monitoring", "inventory"),
-            {
-                "systems": [
-                    {
-                        "id": "sys-1",
-                        "name": "model",
-                        "kind": "self-hosted-model",
-                        "registered": True,
-                        "registry_id": "mlflow:model",
-                        "owner": "ml-team",
-                    },
-                    {
-                        "id": "sys-2",
-                        "name": "Anthropic API",
-                        "kind": "hosted-api-use",
-                        "registered": False,
-                        "provider": "anthropic",
-                    },
-                ]
-            },
+    predicate = InventoryPredicate(
+        result=ControlResult.FAIL,
+        subjects=(SubjectRef(name="inventory.json", digest=digest("inventory")),),
+        summary={"systems": 2, "registered": 1, "shadow": 1},
+        catalog_version="test",
+        systems=(
+            InventorySystem(
+                id="sys-1",
+                name="model",
+                kind="self-hosted-model",
+                registered=True,
+                registry_id="mlflow:model",
+                owner="ml-team",
+            ),
+            InventorySystem(
+                id="sys-2",
+                name="Anthropic API",
+                kind="hosted-api-use",
+                registered=False,
+                provider="anthropic",
+            ),
         ),
-        key,
     )
+    store.record(predicate.statement(), key)
 
 
 @pytest.fixture

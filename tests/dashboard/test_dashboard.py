@@ -24,7 +24,7 @@ def test_lifecycle_shows_six_stages_with_status(client: Any) -> None:
     assert [s["number"] for s in api["stages"]] == [1, 2, 3, 4, 5, 6]
     dep = {c["control"]: c for c in by_id["deployment"]["controls"]}
     assert dep["deployment/model-scan"]["runs"] == 1
-    assert dep["deployment/model-scan"]["result"] == "unsafe"
+    assert dep["deployment/model-scan"]["result"] == "fail"
     assert dep["deployment/gate"]["result"] == "not run"
     assert by_id["deployment"]["severity_counts"]["critical"] == 1
     assert by_id["inference"]["controls"][0]["runs"] == 0

@@ -19,7 +19,8 @@ from _data_factory import (
 )
 
 from aisec.core.errors import InputError
-from aisec.data import audit_dataset, audit_statement, wilson
+from aisec.core.stats import wilson
+from aisec.data import audit_dataset, audit_statement
 
 
 def rows_with(report: dict[str, Any], *checks: str) -> set[int]:

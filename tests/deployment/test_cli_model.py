@@ -11,8 +11,10 @@ import pytest
 
 from aisec.cli import cli, main
 from aisec.cli.model import model_group
+from aisec.core.controls import ControlResult
 from aisec.core.evidence import EvidenceStore, generate_keypair
 from aisec.core.frameworks import load_catalog
+from aisec.core.predicates.deployment import ConvertPredicate, ScanPredicate, ScanVerdict
 from aisec.deployment import RULES
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "assets" / "sarif-schema-2.1.0.json"
@@ -106,16 +108,17 @@ def test_scan_records_attestation_for_every_file(
     assert report["schema"] == "aisec.model-scan/v1"
     assert "recorded entry" in err
     with EvidenceStore.open(db) as store:
-        entries = store.entries(predicate_type="urn:aisec:predicate:deployment/model-scan:v1")
+        entries = store.entries(predicate_type=ScanPredicate.predicate_type())
         assert len(entries) == 1
-        statement = entries[0].statement
-    files = {Path(f["path"]).name: f for f in statement.predicate["files"]}
-    assert files["array.npy"]["verdict"] == "clean"
-    assert files["eval.bin"]["verdict"] == "unsafe"
-    assert files["config.json"]["verdict"] == "clean"
-    assert files["config.json"]["format"] is None
-    assert len(statement.subjects) == 3
-    assert {s.digest for s in statement.subjects} == {f["digest"] for f in files.values()}
+        scan = ScanPredicate.from_statement(entries[0].statement)
+    files = {Path(f.path).name: f for f in scan.files}
+    assert files["array.npy"].verdict is ScanVerdict.CLEAN
+    assert files["eval.bin"].verdict is ScanVerdict.UNSAFE
+    assert files["config.json"].verdict is ScanVerdict.CLEAN
+    assert files["config.json"].format is None
+    assert scan.result is ControlResult.FAIL
+    assert len(scan.subjects) == 3
+    assert {s.digest for s in scan.subjects} == {f.digest for f in files.values()}
 
 
 def test_convert_cli_records_and_refuses(corpus, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +143,7 @@ def test_convert_cli_records_and_refuses(corpus, capsys, tmp_path: Path) -> None
     assert code == 0, err
     assert out_file.exists() and "2 tensors" in out
     with EvidenceStore.open(db) as store:
-        assert store.entries(predicate_type="urn:aisec:predicate:deployment/convert:v1")
+        assert store.entries(predicate_type=ConvertPredicate.predicate_type())
     code, _, err = run(
         capsys,
         "model",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aisec.core.errors import FormatError, InputError
+from aisec.core.predicates.deployment import ConvertPredicate
 from aisec.deployment import convert_statement, convert_to_safetensors
 
 torch = pytest.importorskip("torch")
@@ -51,10 +52,10 @@ def test_metadata_records_the_source_digest(corpus, tmp_path: Path) -> None:  # 
     with safe_open(str(out), "np") as fh:
         meta = fh.metadata()
     assert meta["aisec.source_digest"] == result.source_digest
-    statement = convert_statement(result)
-    assert statement.predicate_type == "urn:aisec:predicate:deployment/convert:v1"
-    assert statement.subjects[0].digest == result.output_digest
-    assert statement.predicate["source"]["digest"] == result.source_digest
+    predicate = ConvertPredicate.from_statement(convert_statement(result))
+    assert predicate.subjects[0].digest == result.output_digest
+    assert predicate.source.digest == result.source_digest
+    assert [(i.role, i.digest) for i in predicate.inputs] == [("source", result.source_digest)]
 
 
 @pytest.mark.parametrize(

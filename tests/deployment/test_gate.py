@@ -1,7 +1,7 @@
 """The deploy gate denies every gap between what was tested and what is deployed.
 
-The scanner, red-team and data-audit stages are built in parallel, so these tests record
-statements of the agreed shapes (docs/predicates.md) through the core store.
+The evidence is recorded as the typed predicates the scanner, red-team and data-audit stages
+write (aisec.core.predicates), so a change of shape breaks these tests, not the gate.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import pytest
 
 from aisec.cli import cli, main
 from aisec.cli.gate import gate_group
+from aisec.core.controls import ControlResult
 from aisec.core.digest import digest_bytes, digest_file, digest_path
-from aisec.core.evidence import (
-    ArtifactRef,
-    EvidenceStore,
-    SigningKey,
-    Statement,
-    generate_keypair,
-    predicate_type,
-)
+from aisec.core.evidence import EvidenceStore, SigningKey, generate_keypair
+from aisec.core.predicates import Predicate, SubjectRef
+from aisec.core.predicates.data import AuditPredicate, AuditRisk
+from aisec.core.predicates.deployment import ScannedFile, ScanPredicate
+from aisec.core.predicates.enums import ScanVerdict
+from aisec.core.predicates.evaluation import CategoryResult, RedteamPredicate
 from aisec.deployment.gate import GATE_PREDICATE, GateDecision, check_deployment
 from aisec.deployment.gate_policy import load_policy
 from aisec.deployment.signing import sign_model
@@ -45,47 +44,55 @@ class World:
     policy: Path
     store: EvidenceStore
 
-    def record(self, subjects: list[tuple[str, str]], control: str, predicate: Any) -> None:
-        stage, ctl = control.split("/")
-        st = Statement(
-            tuple(ArtifactRef(n, d) for n, d in subjects), predicate_type(stage, ctl), predicate
-        )
-        self.store.record(st, self.evidence_key)
+    def record(self, predicate: Predicate) -> None:
+        self.store.record(predicate.statement(), self.evidence_key)
 
     def record_scan(self, verdict: str = "clean") -> None:
-        files = [
-            {"path": p.name, "digest": digest_file(p), "format": "x", "verdict": verdict}
+        v = ScanVerdict(verdict)
+        files = tuple(
+            ScannedFile(path=p.name, digest=digest_file(p), format="x", verdict=v)
             for p in sorted(self.model.iterdir())
-        ]
+        )
         self.record(
-            [(f["path"], f["digest"]) for f in files],
-            "deployment/model-scan",
-            {"verdict": verdict, "files": files, "findings": []},
+            ScanPredicate(
+                result=v.result,
+                subjects=tuple(SubjectRef(name=f.path, digest=str(f.digest)) for f in files),
+                verdict=v,
+                files=files,
+            )
         )
 
     def record_redteam(self, model_digest: str, upper: float = 0.04) -> None:
         prompt = digest_file(self.root / "system.txt")
         self.record(
-            [("model", model_digest), ("system prompt", prompt)],
-            "evaluation/redteam",
-            {
-                "model_digest": model_digest,
-                "system_prompt_digest": prompt,
-                "confidence": 0.95,
-                "categories": {
-                    "prompt-injection": {
-                        "attempts": 100,
-                        "successes": 1,
-                        "rate": 0.01,
-                        "ci": [0.0, upper],
-                    },
-                    "jailbreak": {"attempts": 100, "successes": 0, "rate": 0.0, "ci": [0, 0.03]},
+            RedteamPredicate(
+                result=ControlResult.PASS,
+                subjects=(
+                    SubjectRef(name="model", digest=model_digest),
+                    SubjectRef(name="system prompt", digest=prompt),
+                ),
+                model_digest=model_digest,
+                system_prompt_digest=prompt,
+                suite_digest=digest_bytes(b"suite"),
+                transcripts_digest=digest_bytes(b"transcripts"),
+                confidence=0.95,
+                categories={
+                    "prompt-injection": CategoryResult(
+                        attempts=100, successes=1, rate=0.01, ci=(0.0, upper)
+                    ),
+                    "jailbreak": CategoryResult(attempts=100, successes=0, rate=0.0, ci=(0, 0.03)),
                 },
-            },
+            )
         )
 
     def record_audit(self, risk: float = 0.1) -> None:
-        self.record([("patients.csv", DATASET)], "data/audit", {"risk": {"overall": risk}})
+        self.record(
+            AuditPredicate(
+                result=ControlResult.PASS,
+                subjects=(SubjectRef(name="patients.csv", digest=DATASET),),
+                risk=AuditRisk(overall=risk),
+            )
+        )
 
     def check(self, **kw: Any) -> GateDecision:
         return check_deployment(self.model, load_policy(self.policy), self.store, **kw)

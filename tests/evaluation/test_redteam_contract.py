@@ -51,7 +51,8 @@ def test_every_finding_rule_and_coverage_row_resolves() -> None:
     catalog = load_catalog()
     for rule in ev.FINDING_RULES:
         assert rule.title
-        catalog.check_refs(atlas=rule.atlas, owasp=rule.owasp, saif=rule.saif, nist=rule.nist)
+        m = rule.mappings
+        catalog.check_refs(atlas=m.atlas, owasp=m.owasp_llm, saif=m.saif, nist=m.nist_ai_rmf)
     ids = [r.id for r in ev.FINDING_RULES]
     assert len(ids) == len(set(ids))
     for owasp, atlas, what, _reason in ev.COVERAGE_ROWS:

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aisec.evaluation import CalibrationCard, Verdict, clopper_pearson, estimate_rate, wilson
+from aisec.core.stats import wilson
+from aisec.evaluation import CalibrationCard, Verdict, clopper_pearson, estimate_rate
 
 
 def test_honest_upper_bound_at_zero_successes() -> None:

@@ -136,10 +136,11 @@ def test_every_detector_maps_to_catalog_ids() -> None:
     catalog = load_catalog()
     ids = set()
     for spec in DETECTORS:
-        assert re.fullmatch(r"AISEC-INF-\d{3}", spec.finding_id)
-        assert spec.title and spec.remediation and spec.atlas and spec.owasp
-        catalog.check_refs(atlas=spec.atlas, owasp=spec.owasp)
-        ids.add(spec.finding_id)
+        rule = spec.rule
+        assert re.fullmatch(r"AISEC-INF-\d{3}", rule.id)
+        assert rule.title and rule.remediation and rule.mappings.atlas and rule.mappings.owasp_llm
+        catalog.check_refs(atlas=rule.mappings.atlas, owasp=rule.mappings.owasp_llm)
+        ids.add(rule.id)
     assert len(ids) == len(DETECTORS)
     assert catalog.resolve("AML.T0024.002").name == "Extract AI Model"
 

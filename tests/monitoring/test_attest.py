@@ -6,10 +6,12 @@ import json
 
 from aisec.core.digest import digest_bytes
 from aisec.core.evidence import EvidenceStore, SigningKey
+from aisec.core.predicates.monitoring import InventoryPredicate
 from aisec.monitoring import EnterpriseTruth, discover
 from aisec.monitoring._attest import attest_bom, attest_governance, attest_inventory
 from aisec.monitoring._bom import build_bom
 from aisec.monitoring._govern import governance_report, render_html, render_text
+from aisec.registry import CONTROLS
 
 
 def test_attestations_and_coverage(
@@ -22,24 +24,31 @@ def test_attestations_and_coverage(
     doc = inv.to_json()
     body = json.dumps(doc).encode()
     with EvidenceStore.open(store_url) as store:
-        before = governance_report(store, doc)
+        before = governance_report(store, CONTROLS, doc)
         assert all(f["coverage"] == 0.0 for f in before["frameworks"])
         entry = attest_inventory(store, signing_key, body, doc)
-        subjects = {s.name: s.digest for s in entry.statement.subjects}
-        assert subjects["inventory.json"] == digest_bytes(body)
-        assert len(subjects) == 1 + len(doc["inputs"])
+        inv = InventoryPredicate.from_statement(entry.statement)
+        assert [(s.name, s.digest) for s in inv.subjects] == [
+            ("inventory.json", digest_bytes(body))
+        ]
+        assert {i.digest for i in inv.inputs} == {i["digest"] for i in doc["inputs"]}
         bom = build_bom(doc)
         attest_bom(store, signing_key, json.dumps(bom).encode(), bom)
-        report = governance_report(store, doc)
+        report = governance_report(store, CONTROLS, doc)
         attest_governance(store, signing_key, render_text(report).encode(), report)
-        after = governance_report(store, doc)
+        after = governance_report(store, CONTROLS, doc)
         assert store.findings()  # the shadow AI findings are indexed by the store
     cov = {f["key"]: f for f in after["frameworks"]}
     assert cov["saif"]["covered"] == ["SAIF-6"]
     assert cov["nist"]["covered"] == ["GOVERN"]
     assert 0.0 < cov["iso"]["coverage"] < 1.0
     mon = next(s for s in after["stages"] if s["id"] == "monitoring")
-    assert [c["attestations"] for c in mon["controls"]] == [1, 1, 1]
+    assert {c["id"]: c["attestations"] for c in mon["controls"]} == {
+        "monitoring/inventory": 1,
+        "monitoring/inventory-update": 0,
+        "monitoring/ai-bom": 1,
+        "monitoring/governance": 1,
+    }
     no_owner = after["inventory"]["no_owner"]
     assert "credit-risk-scorer" in no_owner and "support-chatbot" not in no_owner
     assert len(no_owner) == 1 + doc["summary"]["shadow"]  # ownerless entry + every shadow one
@@ -61,5 +70,5 @@ def test_html_escapes_hostile_names(signing_key: SigningKey) -> None:
         ],
     }
     with EvidenceStore.open() as store:
-        page = render_html(governance_report(store, inv))
+        page = render_html(governance_report(store, CONTROLS, inv))
     assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page

@@ -12,6 +12,7 @@ import pytest
 from aisec.cli import main
 from aisec.core.errors import FormatError
 from aisec.core.evidence import EvidenceStore, generate_keypair
+from aisec.core.predicates.monitoring import InventoryPredicate
 from aisec.monitoring import EnterpriseTruth, discover
 from aisec.monitoring._bom import build_bom, validate_bom
 
@@ -171,14 +172,16 @@ def test_cli_json_sarif_bom_report_and_attestations(
     mon = next(s for s in report["stages"] if s["id"] == "monitoring")
     assert mon["covered"] and {c["id"]: c["attestations"] for c in mon["controls"]} == {
         "monitoring/inventory": 1,
+        "monitoring/inventory-update": 0,
         "monitoring/ai-bom": 1,
         "monitoring/governance": 1,
     }
     saif = next(f for f in report["frameworks"] if f["key"] == "saif")
     assert "SAIF-6" in saif["covered"] and "SAIF-1" in saif["missing"]
     with EvidenceStore.open() as store:
-        (entry,) = store.entries(predicate_type="urn:aisec:predicate:monitoring/inventory:v1")
-        names = {s.name for s in entry.statement.subjects}
+        (entry,) = store.entries(predicate_type=InventoryPredicate.predicate_type())
+        inv = InventoryPredicate.from_statement(entry.statement)
+        names = {s.name for s in inv.subjects} | {i.name for i in inv.inputs}
         assert "inventory.json" in names and str(enterprise.root / "registry.json") in names
         assert len(store.findings()) >= 19
 

@@ -170,8 +170,10 @@ def test_every_rule_maps_to_catalog_ids() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     for r in RULES:
         m = r.mappings
-        cat.check_refs(atlas=m.atlas, owasp=m.owasp_llm, saif=m.saif, nist=m.nist_ai_rmf, iso=r.iso)
-        assert m.saif and m.nist_ai_rmf and r.iso, r.id
+        cat.check_refs(
+            atlas=m.atlas, owasp=m.owasp_llm, saif=m.saif, nist=m.nist_ai_rmf, iso=m.iso_42001
+        )
+        assert m.saif and m.nist_ai_rmf and m.iso_42001, r.id
 
 
 def test_public_api() -> None:

@@ -24,7 +24,7 @@ def _fixture(rule_fixture: str, kind: str) -> Path:
 
 
 @pytest.mark.parametrize("rule", INFRA_RULES, ids=lambda r: r.id)
-def test_bad_fixture_fires_exactly_its_rule(rule: infra.InfraRule) -> None:
+def test_bad_fixture_fires_exactly_its_rule(rule: infra.InfraCheck) -> None:
     report = check_infra([_fixture(rule.fixture, "bad")], CONTEXT)
     assert {f.id for f in report.findings} == {rule.id}
     for f in report.findings:
@@ -34,7 +34,7 @@ def test_bad_fixture_fires_exactly_its_rule(rule: infra.InfraRule) -> None:
 
 
 @pytest.mark.parametrize("rule", INFRA_RULES, ids=lambda r: r.id)
-def test_good_fixture_is_clean(rule: infra.InfraRule) -> None:
+def test_good_fixture_is_clean(rule: infra.InfraCheck) -> None:
     assert check_infra([_fixture(rule.fixture, "good")], CONTEXT).findings == ()
 
 

@@ -75,6 +75,12 @@ def _lifecycle() -> click.Command:
     return lifecycle_command
 
 
+def _controls() -> click.Command:
+    from aisec.cli.controls import controls_group
+
+    return controls_group
+
+
 def _evidence() -> click.Command:
     from aisec.cli.evidence import evidence_group
 
@@ -109,6 +115,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "inventory": _inventory,
     "frameworks": _frameworks,
     "lifecycle": _lifecycle,
+    "controls": _controls,
     "evidence": _evidence,
     "keys": _keys,
     "dashboard": _dashboard,

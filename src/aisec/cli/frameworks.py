@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from aisec.core.controls import Control
 
 from aisec.cli._common import (
     OutputFormat,
@@ -235,9 +239,16 @@ def import_command(path: Path, fmt: OutputFormat, output: Path) -> None:
         )
 
 
+def controls_for_stage(stage: str) -> tuple[Control, ...]:
+    from aisec.registry import controls_for_stage as of_stage
+
+    return of_stage(stage)
+
+
 def _stage_document(cat: Catalog, stage: Stage) -> dict[str, object]:
     return {
         **stage.as_dict(),
+        "controls": [c.to_json() for c in controls_for_stage(stage.id)],
         "threats": _named(cat, stage.threats),
         "grounding": _named(cat, stage.saif + stage.nist + stage.iso),
         "roles": {
@@ -250,11 +261,12 @@ def _stage_document(cat: Catalog, stage: Stage) -> dict[str, object]:
 def _print_overview(console: Console, cat: Catalog) -> None:
     table = _table("#", "stage", "commands", "controls", "primary roles")
     for s in cat.stages:
+        mine = controls_for_stage(s.id)
         table.add_row(
             _t(s.number),
             _t(s.name, "bold"),
             _t(f"aisec {s.cli_group}"),
-            _t(f"{len(s.controls)}: {', '.join(c.key for c in s.controls)}"),
+            _t(f"{len(mine)}: {', '.join(c.key for c in mine)}"),
             _t(", ".join(cat.role(r).name for r in s.primary_roles)),
         )
     console.print(table)
@@ -273,7 +285,7 @@ def _print_stage(console: Console, cat: Catalog, stage: Stage) -> None:
         threats.add_row(_t(item["framework"]), _t(item["id"], "bold"), _t(item["name"]))
     console.print(threats)
     controls = _table("control", "name", "command", "predicate type", title="Controls")
-    for c in stage.controls:
+    for c in controls_for_stage(stage.id):
         controls.add_row(
             _t(c.key, "bold"), _t(c.name), _t("\n".join(c.commands)), _t(c.predicate_type)
         )
@@ -306,7 +318,7 @@ def lifecycle_command(stage: str | None, fmt: OutputFormat, output: Path) -> Non
                     "schema": LIFECYCLE_SCHEMA,
                     "stages": [_stage_document(cat, s) for s in cat.stages],
                     "roles": [r.as_dict() for r in cat.roles],
-                    "core_controls": [c.as_dict() for c in cat.controls if c.stage is None],
+                    "core_controls": [c.to_json() for c in controls_for_stage("core")],
                 }
             else:
                 doc = {"schema": LIFECYCLE_SCHEMA, "stage": _stage_document(cat, chosen)}

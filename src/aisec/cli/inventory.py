@@ -19,12 +19,14 @@ from aisec.cli._common import (
     key_option,
     open_output,
     output_option,
+    require_extra,
     stderr_console,
     stdout_console,
     write_json,
 )
-from aisec.core.errors import FormatError, InputError, MissingExtraError
+from aisec.core.errors import FormatError, InputError
 from aisec.core.findings import Severity, exceeds, findings_to_sarif, render_findings_text
+from aisec.registry import CONTROLS
 
 __all__ = ["inventory_group"]
 
@@ -41,12 +43,7 @@ def _paths(name: str, help_text: str) -> Callable[[F], F]:
 @click.group(name="inventory")
 def inventory_group() -> None:
     """Stage 6 (monitoring): AI inventory, shadow AI, ML-BOM and governance report."""
-    try:
-        import aisec.monitoring  # noqa: F401  (fail early, with the install line)
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] in ("polars", "httpx", "cyclonedx"):
-            raise MissingExtraError("aisec inventory", "monitoring") from exc
-        raise
+    require_extra("aisec inventory", "monitoring", "polars", "httpx", "cyclonedx")
 
 
 def _columns(text: str | None) -> dict[str, str]:
@@ -252,7 +249,7 @@ def report_cmd(
 
     inventory = _read_json(inventory_path) if inventory_path else None
     with EvidenceStore.open(db) as store:
-        report = governance_report(store, inventory)
+        report = governance_report(store, CONTROLS, inventory)
     if fmt == "json":
         body = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "html":
@@ -350,7 +347,9 @@ def _update(db: str | None, key_path: Path | None, system: str, changes: dict[st
     store, key = _record(db, key_path)
     with store:
         entry = update_system(store, key, system, changes)
-    upd = entry.statement.predicate["update"]
+    from aisec.core.predicates.monitoring import InventoryUpdatePredicate
+
+    upd = InventoryUpdatePredicate.from_statement(entry.statement).update
     stderr_console().print(
         f"recorded update of {upd['system']} (attestation #{entry.index})", markup=False
     )

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
 
 from aisec.cli._common import (
-    EXIT_FINDINGS,
+    ControlOptions,
     OutputFormat,
-    db_option,
-    fail_on_option,
-    format_option,
-    key_option,
-    open_output,
-    output_option,
-    stderr_console,
-    stdout_console,
-    write_json,
+    control_options,
+    plural,
 )
 from aisec.core.errors import InputError
-from aisec.core.findings import Severity, exceeds, findings_to_sarif, render_findings_text
+from aisec.core.findings import render_findings_text
 from aisec.deployment import (
     ScanReport,
-    convert_statement,
     convert_to_safetensors,
     scan_model,
-    scan_statement,
 )
-
-if TYPE_CHECKING:
-    from aisec.core.evidence import SigningKey
 
 __all__ = ["model_group"]
 
@@ -59,55 +48,21 @@ def model_group() -> None:
     verify them (OpenSSF model signing)."""
 
 
-def _signing_key(key_path: Path | None) -> SigningKey | None:
-    """The key to record with; None (and a warning) when no key was named and none exists."""
-    from aisec.core.evidence import default_key_path, load_signing_key
+def _scan_text(report: ScanReport) -> Callable[[Console], None]:
+    def text(con: Console) -> None:
+        for f in report.scanned:
+            con.print(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}", markup=False)
+        if report.findings:
+            con.print()
+            render_findings_text(list(report.findings), con)
 
-    if key_path is not None:
-        return load_signing_key(key_path)
-    default = default_key_path()
-    if not default.exists():
-        stderr_console().print(
-            f"aisec: warning: no signing key at {default}: results not recorded "
-            "(run `aisec keys generate`, or pass --no-record)",
-            markup=False,
-        )
-        return None
-    return load_signing_key(default)
-
-
-def _print_report(report: ScanReport, fmt: OutputFormat, output: Path) -> None:
-    with open_output(output) as fh:
-        if fmt is OutputFormat.JSON:
-            write_json(report.to_json(), fh)
-        elif fmt is OutputFormat.SARIF:
-            write_json(findings_to_sarif(list(report.findings)), fh)
-        else:
-            con = stdout_console(fh)
-            for f in report.scanned:
-                con.print(f"{f.verdict.upper():<10} {f.format:<16} {f.path}", markup=False)
-            if report.findings:
-                con.print()
-                render_findings_text(list(report.findings), con)
+    return text
 
 
 @model_group.command(name="scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--no-record", is_flag=True, help="Do not record an attestation.")
-@format_option(sarif=True)
-@output_option()
-@fail_on_option()
-@db_option()
-@key_option()
-def scan(
-    paths: tuple[Path, ...],
-    no_record: bool,
-    fmt: OutputFormat,
-    output: Path,
-    fail_on: Severity,
-    db: str | None,
-    key_path: Path | None,
-) -> None:
+@control_options()
+def scan(paths: tuple[Path, ...], opts: ControlOptions) -> None:
     """Find content in model files that executes when they are loaded.
 
     Files, folders and Hugging Face model folders; formats are found by content. Nothing in
@@ -117,24 +72,15 @@ def scan(
     for path in paths:  # name a missing input before saying anything about keys
         if not path.exists() and not path.is_symlink():
             raise InputError(f"{path}: no such file or directory", path=path)
-    key = None if no_record else _signing_key(key_path)
-    report = scan_model(list(paths), digest=key is not None)
-    _print_report(report, fmt, output)
-    err = stderr_console()
+    report = scan_model(list(paths), digest=opts.recording)
     scanned = report.scanned
-    err.print(
-        f"{len(scanned)} model file(s) scanned, {len(report.files) - len(scanned)} other "
-        f"file(s) in no executable format, {len(report.findings)} finding(s): {report.verdict}",
-        markup=False,
+    opts.finish(
+        report,
+        text=_scan_text(report),
+        summary=f"{plural(len(scanned), 'model file')} scanned, "
+        f"{plural(len(report.files) - len(scanned), 'other file')} in no executable format, "
+        f"{plural(len(report.findings), 'finding')}: {report.verdict.value}",
     )
-    if key is not None and report.files:
-        from aisec.core.evidence import EvidenceStore
-
-        with EvidenceStore.open(db) as store:
-            entry = store.record(scan_statement(report), key)
-        err.print(f"recorded entry #{entry.index} in {store.url}", markup=False)
-    if exceeds(report.findings, fail_on):
-        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 @model_group.command(name="convert")
@@ -156,20 +102,8 @@ def scan(
     help="The SafeTensors file to write.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--no-record", is_flag=True, help="Do not record an attestation.")
-@format_option()
-@db_option()
-@key_option()
-def convert(
-    source: Path,
-    target: str,
-    out: Path,
-    overwrite: bool,
-    no_record: bool,
-    fmt: OutputFormat,
-    db: str | None,
-    key_path: Path | None,
-) -> None:
+@control_options(formats=(OutputFormat.TEXT, OutputFormat.JSON), fail_on=False, output=False)
+def convert(source: Path, target: str, out: Path, overwrite: bool, opts: ControlOptions) -> None:
     """Convert a checkpoint to SafeTensors without executing it.
 
     Reads PyTorch zip and legacy checkpoints, pickled state dicts and .npy/.npz by
@@ -177,20 +111,14 @@ def convert(
     """
     if target != "safetensors":  # pragma: no cover - click restricts the choice
         raise InputError(f"unsupported target {target}")
-    key = None if no_record else _signing_key(key_path)
+    opts.recorder()  # a bad key fails before the conversion
     result = convert_to_safetensors(source, out, overwrite=overwrite)
-    with open_output(Path("-")) as fh:
-        if fmt is OutputFormat.JSON:
-            write_json(result.to_json(), fh)
-        else:
-            stdout_console(fh).print(
-                f"{result.output_digest}  {result.output}  ({result.tensors} tensors from "
-                f"{result.source_format} {result.source_digest})",
-                markup=False,
-            )
-    if key is not None:
-        from aisec.core.evidence import EvidenceStore
 
-        with EvidenceStore.open(db) as store:
-            entry = store.record(convert_statement(result), key)
-        stderr_console().print(f"recorded entry #{entry.index} in {store.url}", markup=False)
+    def text(con: Console) -> None:
+        con.print(
+            f"{result.output_digest}  {result.output}  ({plural(result.tensors, 'tensor')} "
+            f"from {result.source_format} {result.source_digest})",
+            markup=False,
+        )
+
+    opts.finish(result, text=text)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,8 +20,8 @@ from aisec import __version__
 __all__ = [
     "FINDINGS_SCHEMA",
     "Finding",
-    "FindingRule",
     "Mappings",
+    "Region",
     "Severity",
     "Subject",
     "exceeds",
@@ -65,14 +65,61 @@ _RANK = {s: i for i, s in enumerate(Severity)}
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """Where inside the artifact: a line range of a text file, a byte range of a binary
+    one, a row of a table, a member of an archive. Rendered as a SARIF region."""
+
+    start_line: int | None = None
+    end_line: int | None = None
+    byte_offset: int | None = None
+    byte_length: int | None = None
+    row: int | None = None
+    member: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in _region_items(self) if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Region:
+        def num(key: str) -> int | None:
+            v = data.get(key)
+            return int(v) if isinstance(v, int) and not isinstance(v, bool) else None
+
+        member = data.get("member")
+        return cls(
+            start_line=num("start_line"),
+            end_line=num("end_line"),
+            byte_offset=num("byte_offset"),
+            byte_length=num("byte_length"),
+            row=num("row"),
+            member=str(member) if member is not None else None,
+        )
+
+
+def _region_items(r: Region) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("start_line", r.start_line),
+        ("end_line", r.end_line),
+        ("byte_offset", r.byte_offset),
+        ("byte_length", r.byte_length),
+        ("row", r.row),
+        ("member", r.member),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Subject:
-    """The artifact a finding is about: where it is and exactly which bytes."""
+    """The artifact a finding is about: where it is, exactly which bytes, and where inside."""
 
     path: str
     digest: str | None = None
+    region: Region | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "digest": self.digest}
+        out: dict[str, Any] = {"path": self.path, "digest": self.digest}
+        if self.region is not None and self.region.to_json():
+            out["region"] = self.region.to_json()
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +130,18 @@ class Mappings:
     owasp_llm: tuple[str, ...] = ()
     saif: tuple[str, ...] = ()
     nist_ai_rmf: tuple[str, ...] = ()
+    iso_42001: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, list[str]]:
-        return {
+        out = {
             "atlas": list(self.atlas),
             "owasp_llm": list(self.owasp_llm),
             "saif": list(self.saif),
             "nist_ai_rmf": list(self.nist_ai_rmf),
         }
+        if self.iso_42001:
+            out["iso_42001"] = list(self.iso_42001)
+        return out
 
     def tags(self) -> list[str]:
         return [
@@ -98,6 +149,7 @@ class Mappings:
             *(f"owasp-llm:{x}" for x in self.owasp_llm),
             *(f"saif:{x}" for x in self.saif),
             *(f"nist-ai-rmf:{x}" for x in self.nist_ai_rmf),
+            *(f"iso-42001:{x}" for x in self.iso_42001),
         ]
 
 
@@ -137,42 +189,6 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class FindingRule:
-    """One kind of finding a stage reports: stable id, default severity, text, mappings.
-
-    Stages subclass it to set ``stage``; rules are data, walked by the contract tests.
-    """
-
-    id: str
-    severity: Severity
-    title: str
-    remediation: str
-    mappings: Mappings
-    stage: ClassVar[str] = "core"
-
-    def finding(
-        self,
-        path: str,
-        detail: str,
-        *,
-        digest: str | None = None,
-        severity: Severity | None = None,
-        evidence: Mapping[str, Any] | None = None,
-    ) -> Finding:
-        return Finding(
-            id=self.id,
-            stage=self.stage,
-            severity=severity or self.severity,
-            title=self.title,
-            detail=detail,
-            subject=Subject(path=path, digest=digest),
-            remediation=self.remediation,
-            mappings=self.mappings,
-            evidence=dict(evidence or {}),
-        )
-
-
 def finding_from_json(data: Mapping[str, Any]) -> Finding:
     """Rebuild a finding from :meth:`Finding.to_json` output."""
     maps = data.get("mappings") or {}
@@ -183,13 +199,20 @@ def finding_from_json(data: Mapping[str, Any]) -> Finding:
         severity=Severity(data["severity"]),
         title=str(data["title"]),
         detail=str(data.get("detail", "")),
-        subject=Subject(path=str(subject.get("path", "")), digest=subject.get("digest")),
+        subject=Subject(
+            path=str(subject.get("path", "")),
+            digest=subject.get("digest"),
+            region=Region.from_json(subject["region"])
+            if isinstance(subject.get("region"), Mapping)
+            else None,
+        ),
         remediation=str(data.get("remediation", "")),
         mappings=Mappings(
             atlas=tuple(maps.get("atlas", ())),
             owasp_llm=tuple(maps.get("owasp_llm", ())),
             saif=tuple(maps.get("saif", ())),
             nist_ai_rmf=tuple(maps.get("nist_ai_rmf", ())),
+            iso_42001=tuple(maps.get("iso_42001", ())),
         ),
         evidence=dict(data.get("evidence") or {}),
     )

@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from aisec.core.controls import Control
+from aisec.core.errors import FormatError
 from aisec.core.evidence import EvidenceStore, LogEntry
 from aisec.core.findings import Finding, Severity
-from aisec.core.frameworks import Catalog, Control, Stage
+from aisec.core.frameworks import Catalog, Stage
+from aisec.core.predicates import Predicate, model_for, result_of
+from aisec.core.predicates.data import AuditPredicate
+from aisec.core.predicates.evaluation import RedteamPredicate
+from aisec.core.predicates.inference import AlertPredicate
+from aisec.core.predicates.monitoring import InventoryPredicate
+from aisec.registry import controls_for_stage
 
 __all__ = [
     "ArtifactChain",
@@ -29,6 +37,7 @@ __all__ = [
     "source_risks",
 ]
 
+P = TypeVar("P", bound=Predicate)
 _DIGEST_KEYS = ("digest", "model_digest", "system_prompt_digest", "previous", "dataset_digest")
 _MAX_CHAIN = 200
 
@@ -89,24 +98,24 @@ class StageView:
         }
 
 
-def _result(entry: LogEntry) -> str:
-    """A one-word reading of a control's latest entry, from the fields stages agree on."""
+def typed(entry: LogEntry) -> Predicate | None:
+    """The entry's typed predicate; None for another tool's predicate or an unreadable one."""
+    model = model_for(entry.predicate_type)
+    if model is None:
+        return None
     try:
-        pred = entry.statement.predicate
-    except Exception:  # a damaged entry: verification names it; here it is just unreadable
-        return "unreadable"
-    for key in ("verdict", "decision"):
-        value = pred.get(key)
-        if isinstance(value, str):
-            return value
-    if isinstance(pred.get("valid"), bool):
-        return "valid" if pred["valid"] else "invalid"
-    findings = pred.get("findings")
-    if isinstance(findings, list):
-        return (
-            f"{len(findings)} finding{'s' if len(findings) != 1 else ''}" if findings else "clean"
-        )
-    return "recorded"
+        return model.from_statement(entry.statement)
+    except FormatError:
+        return None
+
+
+def _result(entry: LogEntry) -> str:
+    """The result the control recorded (pass, fail, unverified, inconclusive, recorded)."""
+    try:
+        result = result_of(entry)
+    except FormatError:
+        return "unreadable"  # a damaged entry: verification names it
+    return result.value if result is not None else "recorded"
 
 
 def lifecycle(store: EvidenceStore, catalog: Catalog) -> list[StageView]:
@@ -120,8 +129,11 @@ def lifecycle(store: EvidenceStore, catalog: Catalog) -> list[StageView]:
     views = []
     for stage in catalog.stages:
         statuses = []
-        for control in stage.controls:
-            mine = by_predicate.get(control.predicate_type, [])
+        for control in controls_for_stage(stage.id):
+            mine = sorted(
+                (e for t in control.predicate_types for e in by_predicate.get(t, [])),
+                key=lambda e: e.index,
+            )
             last = mine[-1] if mine else None
             statuses.append(
                 ControlStatus(
@@ -222,7 +234,7 @@ def artifact_chain(store: EvidenceStore, catalog: Catalog, digest: str) -> Artif
     order = [s.id for s in catalog.stages]
     have = tuple(s for s in order if any(e.stage == s for e in entries))
     gaps = tuple(
-        f"no {s.name.lower()} evidence ({', '.join(c.id for c in s.controls)})"
+        f"no {s.name.lower()} evidence ({', '.join(c.id for c in controls_for_stage(s.id))})"
         for s in catalog.stages
         if s.id not in have
     )
@@ -305,77 +317,55 @@ def framework_coverage(
 
 
 # ------------------------------------------------------------------- chart data
-def _latest(store: EvidenceStore, predicate_type: str) -> LogEntry | None:
-    entries = store.entries(predicate_type=predicate_type)
-    return entries[-1] if entries else None
-
-
-def _interval(value: Any) -> tuple[float, float] | None:
-    if isinstance(value, list | tuple) and len(value) == 2:
+def _latest(store: EvidenceStore, model: type[P]) -> P | None:
+    """The newest readable predicate of ``model``'s type (any version it reads)."""
+    found = {
+        e.index: e
+        for t in (model.predicate_type(), *model.legacy_types())
+        for e in store.entries(predicate_type=t)
+    }
+    for index in sorted(found, reverse=True):
         try:
-            lo, hi = float(value[0]), float(value[1])
-        except (TypeError, ValueError):
-            return None
-        if 0.0 <= lo <= hi <= 1.0:
-            return lo, hi
+            return model.from_statement(found[index].statement)
+        except FormatError:
+            continue  # an unreadable entry: verification names it
     return None
 
 
 def redteam_intervals(store: EvidenceStore) -> list[dict[str, Any]]:
     """Attack success rate with its interval per category, from the latest red-team run."""
-    entry = _latest(store, "urn:aisec:predicate:evaluation/redteam:v1")
-    if entry is None:
+    run = _latest(store, RedteamPredicate)
+    if run is None:
         return []
-    cats = entry.statement.predicate.get("categories")
-    rows = []
-    if isinstance(cats, Mapping):
-        for name, c in cats.items():
-            if not isinstance(c, Mapping):
-                continue
-            ci = _interval(c.get("ci"))
-            rate = c.get("rate")
-            if ci is None or not isinstance(rate, int | float):
-                continue
-            rows.append(
-                {
-                    "label": str(name),
-                    "value": float(rate),
-                    "low": ci[0],
-                    "high": ci[1],
-                    "note": f"{c.get('successes', '?')}/{c.get('attempts', '?')}",
-                }
-            )
-    return rows
+    return [
+        {
+            "label": name,
+            "value": c.rate,
+            "low": c.ci[0],
+            "high": c.ci[1],
+            "note": f"{c.successes}/{c.attempts}",
+        }
+        for name, c in run.categories.items()
+    ]
 
 
 def source_risks(store: EvidenceStore) -> list[dict[str, Any]]:
     """Risk per data source with its interval, from the latest data audit."""
-    entry = _latest(store, "urn:aisec:predicate:data/audit:v1")
-    if entry is None:
+    audit = _latest(store, AuditPredicate)
+    if audit is None:
         return []
-    sources = entry.statement.predicate.get("sources")
-    rows = []
-    for s in sources if isinstance(sources, list) else []:
-        if not isinstance(s, Mapping) or not isinstance(s.get("risk"), int | float):
-            continue
-        ci = _interval(s.get("ci")) or (float(s["risk"]), float(s["risk"]))
-        rows.append(
-            {
-                "label": str(s.get("name", "?")),
-                "value": float(s["risk"]),
-                "low": ci[0],
-                "high": ci[1],
-                "note": "",
-            }
-        )
-    return rows
+    return [
+        {"label": s.name, "value": s.risk, "low": s.ci[0], "high": s.ci[1], "note": ""}
+        for s in audit.sources
+    ]
 
 
 def alerts_over_time(store: EvidenceStore) -> list[tuple[str, int]]:
     """Gateway alerts per hour (UTC), oldest first."""
     counts: Counter[str] = Counter()
-    for e in store.entries(predicate_type="urn:aisec:predicate:inference/alert:v1"):
-        counts[e.created_at[:13]] += 1
+    for t in (AlertPredicate.predicate_type(), *AlertPredicate.legacy_types()):
+        for e in store.entries(predicate_type=t):
+            counts[e.created_at[:13]] += 1
     return sorted(counts.items())
 
 
@@ -409,12 +399,8 @@ class SystemRow:
 
 def systems(store: EvidenceStore) -> list[SystemRow]:
     """The systems of the newest discovery; evidence is linked by system or model name."""
-    discoveries = [
-        e
-        for e in store.entries(predicate_type="urn:aisec:predicate:monitoring/inventory:v1")
-        if isinstance(e.statement.predicate.get("systems"), list)
-    ]
-    if not discoveries:
+    inventory = _latest(store, InventoryPredicate)
+    if inventory is None:
         return []
     by_name: dict[str, list[LogEntry]] = {}
     for e in store.entries():
@@ -424,23 +410,21 @@ def systems(store: EvidenceStore) -> list[SystemRow]:
             label = s.name.split(":", 1)[-1].rsplit("/", 1)[-1].lower()
             by_name.setdefault(label, []).append(e)
     rows = []
-    for raw in discoveries[-1].statement.predicate["systems"]:
-        if not isinstance(raw, Mapping):
-            continue
-        name = str(raw.get("name", "?"))
-        keys = {name.lower(), str(raw.get("registry_id") or "").split(":", 1)[-1].lower()}
+    for system in inventory.systems:
+        name = system.name
+        keys = {name.lower(), (system.registry_id or "").split(":", 1)[-1].lower()}
         linked = sorted(
             {e.index: e for k in keys if k for e in by_name.get(k, [])}.values(),
             key=lambda e: e.index,
         )
         rows.append(
             SystemRow(
-                id=str(raw.get("id", name)),
+                id=system.id,
                 name=name,
-                kind=str(raw.get("kind", "?")),
-                registered=bool(raw.get("registered")),
-                owner=str(raw["owner"]) if raw.get("owner") else None,
-                provider=str(raw["provider"]) if raw.get("provider") else None,
+                kind=system.kind,
+                registered=system.registered,
+                owner=system.owner,
+                provider=system.provider,
                 evidence=tuple(e.index for e in linked),
                 stages=tuple(dict.fromkeys(e.stage for e in linked)),
             )

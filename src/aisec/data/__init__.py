@@ -5,21 +5,49 @@
 
 from __future__ import annotations
 
-from aisec.data._croissant import record_from_croissant, record_to_croissant
-from aisec.data._records import (
-    PROVENANCE_PREDICATE,
-    ProvenanceFlag,
-    RecordVersion,
-    SourceRecord,
-    latest_records,
-    load_record_file,
-    register_source,
-    source_history,
-)
-from aisec.data._risk import wilson
-from aisec.data._rules import DATA_RULES, DataRule
-from aisec.data._table import SAMPLE_CAP, ExpectedSchema, load_schema
-from aisec.data.audit import AUDIT_PREDICATE, AUDIT_SCHEMA, audit_dataset, audit_statement
+from typing import TYPE_CHECKING
+
+from aisec.core._lazy import lazy_dir, lazy_exports
+
+if TYPE_CHECKING:
+    from aisec.data._croissant import record_from_croissant, record_to_croissant
+    from aisec.data._records import (
+        PROVENANCE_PREDICATE,
+        ProvenanceFlag,
+        RecordVersion,
+        SourceRecord,
+        latest_records,
+        load_record_file,
+        register_source,
+        source_history,
+    )
+    from aisec.data._rules import DATA_RULES
+    from aisec.data._table import SAMPLE_CAP, ExpectedSchema, load_schema
+    from aisec.data.audit import AUDIT_PREDICATE, AUDIT_SCHEMA, audit_dataset, audit_statement
+
+# the stage's modules load on first use: importing the package (as the control registry
+# does) costs nothing
+_EXPORTS = {
+    "record_from_croissant": "aisec.data._croissant",
+    "record_to_croissant": "aisec.data._croissant",
+    "PROVENANCE_PREDICATE": "aisec.data._records",
+    "ProvenanceFlag": "aisec.data._records",
+    "RecordVersion": "aisec.data._records",
+    "SourceRecord": "aisec.data._records",
+    "latest_records": "aisec.data._records",
+    "load_record_file": "aisec.data._records",
+    "register_source": "aisec.data._records",
+    "source_history": "aisec.data._records",
+    "DATA_RULES": "aisec.data._rules",
+    "SAMPLE_CAP": "aisec.data._table",
+    "ExpectedSchema": "aisec.data._table",
+    "load_schema": "aisec.data._table",
+    "AUDIT_PREDICATE": "aisec.data.audit",
+    "AUDIT_SCHEMA": "aisec.data.audit",
+    "audit_dataset": "aisec.data.audit",
+    "audit_statement": "aisec.data.audit",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AUDIT_PREDICATE",
@@ -27,7 +55,6 @@ __all__ = [
     "DATA_RULES",
     "PROVENANCE_PREDICATE",
     "SAMPLE_CAP",
-    "DataRule",
     "ExpectedSchema",
     "ProvenanceFlag",
     "RecordVersion",
@@ -41,5 +68,5 @@ __all__ = [
     "record_to_croissant",
     "register_source",
     "source_history",
-    "wilson",
 ]
+__dir__ = lazy_dir(__all__)

@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["COMPONENTS", "FLAG_WEIGHTS", "SourceCounts", "score_sources", "wilson"]
+from aisec.core.stats import wilson
+
+__all__ = ["COMPONENTS", "FLAG_WEIGHTS", "SourceCounts", "score_sources"]
 
 # name -> (weight, saturation rate)
 COMPONENTS: tuple[tuple[str, float, float], ...] = (
@@ -59,17 +61,6 @@ _CONTROLS: Mapping[str, str] = {
     "scraped": "check licence and consent; restrict to a reviewed subset",
     "synthetic": "keep synthetic rows out of the test split",
 }
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval of k successes in n trials."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 @dataclass

@@ -5,17 +5,21 @@ A contract test walks :data:`DATA_RULES` and resolves every framework id in the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from aisec.core.controls import Rule
+from aisec.core.findings import Mappings, Severity
 
-from aisec.core.findings import FindingRule, Mappings, Severity
-
-__all__ = ["DATA_RULES", "DataRule"]
+__all__ = ["DATA_RULES"]
 
 
-@dataclass(frozen=True, slots=True)
-class DataRule(FindingRule):
-    stage: ClassVar[str] = "data"
+def _rule(
+    rule_id: str,
+    severity: Severity,
+    title: str,
+    remediation: str,
+    mappings: Mappings,
+    rationale: str = "",
+) -> Rule:
+    return Rule(rule_id, "data", severity, title, remediation, mappings, rationale)
 
 
 _POISON = Mappings(
@@ -32,78 +36,98 @@ _SUPPLY = Mappings(
     nist_ai_rmf=("MAP 4.1", "GOVERN 6.1"),
 )
 
-SCHEMA = DataRule(
+SCHEMA = _rule(
     "AISEC-DAT-001",
     Severity.MEDIUM,
     "Data does not match the expected schema",
     "Fix the producer or the schema; reject deliveries that do not match it.",
     _QUALITY,
+    rationale=(
+        "Rows that break the schema are how corrupt or injected deliveries slip past downstream "
+        "checks."
+    ),
 )
-MISSING = DataRule(
+MISSING = _rule(
     "AISEC-DAT-002",
     Severity.LOW,
     "Columns with many missing values",
     "Ask the source why values are missing; impute or drop before training.",
     _QUALITY,
+    rationale=(
+        "Missing values concentrated in one column or source bias the model and can hide tampering."
+    ),
 )
-DUPLICATES = DataRule(
+DUPLICATES = _rule(
     "AISEC-DAT-003",
     Severity.LOW,
     "Duplicate or near-duplicate rows",
     "Deduplicate before splitting; duplicates inflate test scores and can amplify poison.",
     _QUALITY,
+    rationale="Duplicates inflate test scores and multiply the weight of any poisoned row.",
 )
-LEAKAGE = DataRule(
+LEAKAGE = _rule(
     "AISEC-DAT-004",
     Severity.HIGH,
     "Training rows also in the test split (leakage)",
     "Remove the shared rows from training and split by entity, not by row.",
     Mappings(owasp_llm=("LLM04",), saif=("SAIF-1",), nist_ai_rmf=("MEASURE 2.6", "MAP 2.3")),
+    rationale="Test rows seen in training make the evaluation report a model better than it is.",
 )
-LABEL_ISSUES = DataRule(
+LABEL_ISSUES = _rule(
     "AISEC-DAT-005",
     Severity.MEDIUM,
     "Likely wrong labels in a source",
     "Re-label the flagged rows (or drop them) and ask the source how labels were made.",
     _POISON,
+    rationale=(
+        "Wrong labels teach wrong decisions; concentrated in one source they are a poisoning "
+        "signal."
+    ),
 )
-POISONING = DataRule(
+POISONING = _rule(
     "AISEC-DAT-006",
     Severity.HIGH,
     "Poisoning signal: a feature value that decides the label in one source only",
     "Quarantine the rows with the trigger value; ask the source for collection logs; retrain "
     "without them and compare.",
     _POISON,
+    rationale=(
+        "A feature pattern that flips the label only in one source is the signature of a backdoor."
+    ),
 )
-OUTLIERS = DataRule(
+OUTLIERS = _rule(
     "AISEC-DAT-007",
     Severity.LOW,
     "Outlying rows concentrated in a source",
     "Review the outlying rows with a domain expert before training.",
     _QUALITY,
+    rationale="Gross errors and unit mix-ups distort what the model learns about a feature.",
 )
-DRIFT = DataRule(
+DRIFT = _rule(
     "AISEC-DAT-008",
     Severity.MEDIUM,
     "Distribution drift against the reference",
     "Check the source for a change in collection; re-baseline or re-train on current data.",
     Mappings(owasp_llm=("LLM04",), saif=("SAIF-2",), nist_ai_rmf=("MEASURE 2.4",)),
+    rationale="A model trained or scored on drifted data meets a world it was not validated for.",
 )
-PII = DataRule(
+PII = _rule(
     "AISEC-DAT-009",
     Severity.HIGH,
     "Personal data in text columns",
     "Redact or drop the personal data before training and restrict access to the raw source.",
     Mappings(owasp_llm=("LLM02",), saif=("SAIF-1",), nist_ai_rmf=("MEASURE 2.10",)),
+    rationale="Personal data that reaches training can be memorised and extracted from the model.",
 )
-PROVENANCE = DataRule(
+PROVENANCE = _rule(
     "AISEC-DAT-010",
     Severity.MEDIUM,
     "Source with provenance risk flags or no record",
     "Register a provenance record; require lineage from vendors; re-validate flagged sources.",
     _SUPPLY,
+    rationale="Data without provenance cannot be vouched for or traced when a problem is found.",
 )
-SOURCE_RISK = DataRule(
+SOURCE_RISK = _rule(
     "AISEC-DAT-011",
     Severity.HIGH,
     "High-risk data source",
@@ -114,9 +138,10 @@ SOURCE_RISK = DataRule(
         saif=("SAIF-1",),
         nist_ai_rmf=("MANAGE 2.3", "MEASURE 2.7"),
     ),
+    rationale="One bad source can carry poison or noise into every model trained on it.",
 )
 
-DATA_RULES: tuple[DataRule, ...] = (
+DATA_RULES: tuple[Rule, ...] = (
     SCHEMA,
     MISSING,
     DUPLICATES,

@@ -15,6 +15,7 @@ from aisec.monitoring import (
     governance_report,
     synth_enterprise,
 )
+from aisec.registry import CONTROLS
 
 __all__ = ["run_monitoring"]
 
@@ -48,7 +49,7 @@ def run_monitoring(ctx: DemoContext) -> None:
         )
         for x in shadow[:3]:
             s.lines.append(f"shadow: {x.get('name')} ({x.get('kind')})")
-        report = governance_report(ctx.store, doc)
+        report = governance_report(ctx.store, CONTROLS, doc)
         report_bytes = json.dumps(report, sort_keys=True, default=str).encode()
         attest_governance(ctx.store, ctx.key, report_bytes, report)
         s.lines.append("CycloneDX ML-BOM written; governance coverage recorded")

@@ -25,17 +25,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from aisec.core.controls import ControlResult
 from aisec.core.digest import Manifest, digest_file
 from aisec.core.errors import FormatError, InputError
-from aisec.core.evidence import (
-    ArtifactRef,
-    PublicKey,
-    Statement,
-    load_public_key,
-    predicate_type,
+from aisec.core.evidence import PublicKey, Statement, load_public_key
+from aisec.core.predicates._base import InputRef, Predicate, SubjectRef
+from aisec.core.predicates.data import AuditPredicate
+from aisec.core.predicates.deployment import (
+    GatePredicate,
+    GateReasonInfo,
+    ModelFileInfo,
+    ScanPredicate,
 )
+from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict
+from aisec.core.predicates.evaluation import RedteamPredicate
+from aisec.deployment._gate_rules import RULE_FOR_CHECK
 from aisec.deployment.gate_formats import detect_format
 from aisec.deployment.gate_policy import (
     MODEL_FORMATS,
@@ -54,13 +60,12 @@ __all__ = [
     "GateDecision",
     "Reason",
     "check_deployment",
+    "gate_predicate",
     "gate_statement",
 ]
 
-GATE_PREDICATE = predicate_type("deployment", "gate")
-SCAN_PREDICATE = predicate_type("deployment", "model-scan")
-REDTEAM_PREDICATE = predicate_type("evaluation", "redteam")
-AUDIT_PREDICATE = predicate_type("data", "audit")
+GATE_PREDICATE = GatePredicate.predicate_type()
+P = TypeVar("P", bound=Predicate)
 
 Check = Literal["input", "signature", "formats", "scan", "redteam", "data"]
 
@@ -130,22 +135,35 @@ class _Evidence:
     max_age: timedelta | None
     now: datetime
 
+    def entries(self, model: type[Predicate], digest: str | None = None) -> list[LogEntry]:
+        """Entries of ``model``'s predicate type (any version it reads), oldest first."""
+        found = {
+            e.index: e
+            for t in (model.predicate_type(), *model.legacy_types())
+            for e in self.store.entries(subject_digest=digest, predicate_type=t)
+        }
+        return [found[i] for i in sorted(found)]
+
     def find(
-        self, digest: str, ptype: str, accept: Callable[[Statement], str | None]
-    ) -> tuple[Statement | None, str]:
-        """The newest trusted, fresh statement that is about this subject (``accept`` returns
-        None), or ``None`` with the best reason there is none. Only the newest counts: an
-        older clean verdict never outvotes a newer one."""
-        entries = self.store.entries(subject_digest=digest, predicate_type=ptype)
-        why = f"no {_short(ptype)} attestation for {_abbrev(digest)}"
-        for entry in reversed(entries):
+        self, digest: str, model: type[P], accept: Callable[[P], str | None]
+    ) -> tuple[P | None, str]:
+        """The newest trusted, fresh predicate about this subject that ``accept`` takes
+        (returns None for), or ``None`` with the best reason there is none. Only the newest
+        counts: an older clean verdict never outvotes a newer one."""
+        what = f"{model.STAGE}/{model.CONTROL}"
+        why = f"no {what} attestation for {_abbrev(digest)}"
+        for entry in reversed(self.entries(model, digest)):
             problem = self._trust(entry)
             if problem is None:
-                statement = entry.envelope.verify(self.keys)
-                problem = accept(statement)
-                if problem is None:
-                    return statement, ""
-            why = f"{_short(ptype)} attestation #{entry.index} {problem}"
+                try:
+                    predicate = model.from_statement(entry.envelope.verify(self.keys))
+                except FormatError as exc:
+                    problem = f"cannot be read ({exc.message})"
+                else:
+                    problem = accept(predicate)
+                    if problem is None:
+                        return predicate, ""
+            why = f"{what} attestation #{entry.index} {problem}"
         return None, why
 
     def _trust(self, entry: LogEntry) -> str | None:
@@ -164,10 +182,6 @@ class _Evidence:
                 days = self.max_age / timedelta(days=1)
                 return f"expired: recorded {stamp}, older than {days:g} days"
         return None
-
-
-def _short(ptype: str) -> str:
-    return ptype.removeprefix("urn:aisec:predicate:")
 
 
 def _abbrev(digest: str) -> str:
@@ -347,26 +361,15 @@ def _check_scan(files: Sequence[FileVerdict], evidence: _Evidence) -> list[Reaso
     out = []
     for f in files:
 
-        def item_of(st: Statement, digest: str = f.digest) -> dict[str, Any] | None:
-            items = st.predicate.get("files")
-            return (
-                next(
-                    (i for i in items if isinstance(i, dict) and i.get("digest") == digest),
-                    None,
-                )
-                if isinstance(items, list)
-                else None
-            )
+        def lists(scan: ScanPredicate, digest: str = f.digest) -> str | None:
+            return None if scan.file(digest) else "does not list this file's digest"
 
-        found, why = evidence.find(
-            f.digest,
-            SCAN_PREDICATE,
-            lambda st: None if item_of(st) else "does not list this file's digest",
-        )
+        found, why = evidence.find(f.digest, ScanPredicate, lists)
         if found is not None:
-            verdict = (item_of(found) or {}).get("verdict")
-            if verdict != "clean":
-                why = f"the newest scan says {verdict!r} for this file"
+            entry = found.file(f.digest)
+            verdict = entry.verdict if entry is not None else None
+            if verdict is not ScanVerdict.CLEAN:
+                why = f"the newest scan says {verdict.value if verdict else '?'!r} for this file"
                 found = None
         if found is None:
             out.append(Reason("scan", False, f"{f.path} ({_abbrev(f.digest)}): {why}", f.path))
@@ -382,27 +385,27 @@ def _check_redteam(
     if rt.system_prompt is not None:
         prompt_digest = digest_file(loaded.resolve(rt.system_prompt))
 
-    def matches(st: Statement) -> str | None:
-        pred = st.predicate
-        if pred.get("model_digest") != model_digest:
-            return f"is for model {str(pred.get('model_digest'))[:19]}…, not this one"
-        if prompt_digest is not None and pred.get("system_prompt_digest") != prompt_digest:
+    def matches(rt_run: RedteamPredicate) -> str | None:
+        if rt_run.model_digest != model_digest:
+            return f"is for model {rt_run.model_digest[:19]}…, not this one"
+        if prompt_digest is not None and rt_run.system_prompt_digest != prompt_digest:
             return (
-                f"tested system prompt {str(pred.get('system_prompt_digest'))[:19]}…, "
+                f"tested system prompt {str(rt_run.system_prompt_digest)[:19]}…, "
                 f"not {rt.system_prompt} ({_abbrev(prompt_digest)})"
             )
-        if not isinstance(pred.get("categories"), dict):
-            return "has no categories"
         return None
 
-    found, why = evidence.find(model_digest, REDTEAM_PREDICATE, matches)
+    found, why = evidence.find(model_digest, RedteamPredicate, matches)
     if found is None:
-        others = evidence.store.entries(predicate_type=REDTEAM_PREDICATE)
+        others = evidence.entries(RedteamPredicate)
         if others and why.startswith("no "):
-            other = others[-1].statement.predicate.get("model_digest")
-            why += f" (the newest red-team attestation is for {str(other)[:19]}…)"
+            try:
+                other = RedteamPredicate.from_statement(others[-1].statement).model_digest
+            except FormatError:
+                other = "an unreadable entry"
+            why += f" (the newest red-team attestation is for {other[:19]}…)"
         return [Reason("redteam", False, f"model {_abbrev(model_digest)}: {why}")]
-    cats: dict[str, Any] = found.predicate["categories"]
+    cats = found.categories
     out = [
         Reason("redteam", False, f"category {name!r} was not tested")
         for name in rt.required_categories
@@ -410,11 +413,7 @@ def _check_redteam(
     ]
     for name, result in sorted(cats.items()):
         limit = rt.categories.get(name, rt.max_upper_bound)
-        try:
-            upper = float(result["ci"][1])
-        except (KeyError, IndexError, TypeError, ValueError):
-            out.append(Reason("redteam", False, f"category {name!r}: no confidence interval"))
-            continue
+        upper = float(result.ci[1])
         if math.isnan(upper) or upper >= limit:
             out.append(
                 Reason(
@@ -432,13 +431,10 @@ def _check_redteam(
 
 
 def _check_dataset(digest: str, max_risk: float, evidence: _Evidence) -> Reason:
-    found, why = evidence.find(digest, AUDIT_PREDICATE, lambda st: None)
+    found, why = evidence.find(digest, AuditPredicate, lambda _audit: None)
     if found is None:
         return Reason("data", False, f"dataset {_abbrev(digest)}: {why}")
-    risk = found.predicate.get("risk")
-    overall = risk.get("overall") if isinstance(risk, dict) else None
-    if not isinstance(overall, int | float) or isinstance(overall, bool):
-        return Reason("data", False, f"dataset {_abbrev(digest)}: the audit has no risk.overall")
+    overall = found.risk.overall
     if not overall < max_risk:
         return Reason(
             "data",
@@ -449,18 +445,33 @@ def _check_dataset(digest: str, max_risk: float, evidence: _Evidence) -> Reason:
     return Reason("data", True, f"dataset {_abbrev(digest)}: audited, risk below {max_risk:g}")
 
 
-def gate_statement(decision: GateDecision) -> Statement:
-    """The ``deployment/gate:v1`` attestation of a decision."""
+def gate_predicate(decision: GateDecision) -> GatePredicate:
+    """The ``deployment/gate`` predicate of a decision: every failed reason is a finding."""
     name = Path(decision.model_dir).resolve().name or "model"
-    return Statement(
-        (ArtifactRef(name, decision.model_digest),),
-        GATE_PREDICATE,
-        {
-            "decision": decision.decision,
-            "reasons": [r.to_json() for r in decision.reasons],
-            "policy_digest": decision.policy_digest or None,
-            "files": [
-                {"path": f.path, "digest": f.digest, "format": f.format} for f in decision.files
-            ],
-        },
+    findings = tuple(
+        RULE_FOR_CHECK[r.check].finding(r.path or name, r.message, digest=decision.model_digest)
+        for r in decision.failures
     )
+    inputs = []
+    if decision.policy_digest:
+        inputs.append(InputRef(name="policy", digest=decision.policy_digest, role="policy"))
+    return GatePredicate(
+        result=ControlResult.PASS if decision.allow else ControlResult.FAIL,
+        findings=findings,
+        subjects=(SubjectRef(name=name, digest=decision.model_digest),),
+        inputs=tuple(inputs),
+        decision=GateDecisionKind(decision.decision),
+        reasons=tuple(
+            GateReasonInfo(check=r.check, ok=r.ok, message=r.message, path=r.path)
+            for r in decision.reasons
+        ),
+        policy_digest=decision.policy_digest or None,
+        files=tuple(
+            ModelFileInfo(path=f.path, digest=f.digest, format=f.format) for f in decision.files
+        ),
+    )
+
+
+def gate_statement(decision: GateDecision) -> Statement:
+    """The signed form of :func:`gate_predicate`."""
+    return gate_predicate(decision).statement()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aisec.core.digest import digest_bytes
@@ -16,89 +15,12 @@ from aisec.evaluation._coverage import CoverageState, coverage_matrix
 from aisec.evaluation._detectors import calibration_cards
 from aisec.evaluation._engine import CategoryResult, RunResult
 from aisec.evaluation._model import Outcome, TrialRecord
+from aisec.evaluation._rules import CUSTOM_CATEGORY, RULE_FOR_CATEGORY, UNBOUNDED
 from aisec.evaluation._stats import Verdict, estimate_rate
 
-__all__ = ["FINDING_RULES", "REPORT_SCHEMA", "FindingRule", "build_report", "report_findings"]
+__all__ = ["REPORT_SCHEMA", "build_report", "report_findings"]
 
 REPORT_SCHEMA = "aisec.redteam-report/v1"
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRule:
-    id: str
-    category: str  # suite category id ("*" = any category of a user suite)
-    title: str
-    owasp: tuple[str, ...]
-    atlas: tuple[str, ...]
-    saif: tuple[str, ...] = ("SAIF-3",)
-    nist: tuple[str, ...] = ("MEASURE 2.7",)
-
-
-FINDING_RULES: tuple[FindingRule, ...] = (
-    FindingRule(
-        "AISEC-EVA-001",
-        "prompt-injection-direct",
-        "Vulnerable to direct prompt injection",
-        ("LLM01",),
-        ("AML.T0051.000",),
-    ),
-    FindingRule(
-        "AISEC-EVA-002",
-        "prompt-injection-indirect",
-        "Vulnerable to indirect prompt injection",
-        ("LLM01",),
-        ("AML.T0051.001",),
-    ),
-    FindingRule(
-        "AISEC-EVA-003", "jailbreak", "Vulnerable to jailbreak framings", ("LLM01",), ("AML.T0054",)
-    ),
-    FindingRule(
-        "AISEC-EVA-004",
-        "system-prompt-leakage",
-        "System prompt can be extracted",
-        ("LLM07",),
-        ("AML.T0056",),
-    ),
-    FindingRule(
-        "AISEC-EVA-005",
-        "sensitive-information",
-        "Discloses planted secrets",
-        ("LLM02",),
-        ("AML.T0057",),
-    ),
-    FindingRule(
-        "AISEC-EVA-006",
-        "improper-output-handling",
-        "Emits unsafe output (script, SQL, exfiltration links)",
-        ("LLM05",),
-        ("AML.T0077",),
-    ),
-    FindingRule(
-        "AISEC-EVA-007",
-        "excessive-agency",
-        "Calls tools the user did not ask for",
-        ("LLM06",),
-        ("AML.T0053",),
-    ),
-    FindingRule(
-        "AISEC-EVA-008",
-        "unbounded-consumption",
-        "Output runs to the token limit on demand",
-        ("LLM10",),
-        ("AML.T0029", "AML.T0034"),
-    ),
-    FindingRule("AISEC-EVA-009", "*", "Vulnerable in a custom attack category", (), ()),
-    FindingRule(
-        "AISEC-EVA-010",
-        "*",
-        "Category could not be bounded",
-        (),
-        (),
-        saif=("SAIF-5",),
-        nist=("MEASURE 2.7", "MANAGE 2.3"),
-    ),
-)
-_BY_CATEGORY = {r.category: r for r in FINDING_RULES if r.category != "*"}
 
 
 def transcripts_digest(records: Mapping[str, TrialRecord]) -> str:
@@ -205,10 +127,10 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
     out = []
     for c in report["categories"]:
         if c["verdict"] == Verdict.VULNERABLE.value:
-            rule = _BY_CATEGORY.get(c["id"]) or FINDING_RULES[8]
+            rule = RULE_FOR_CATEGORY.get(c["id"]) or CUSTOM_CATEGORY
             sev = Severity(c["severity"])
         elif c["verdict"] == Verdict.INCONCLUSIVE.value and c["trials"] + c["errors"] > 0:
-            rule, sev = FINDING_RULES[9], Severity.INFO
+            rule, sev = UNBOUNDED, Severity.INFO
         else:
             continue
         detail = (
@@ -227,7 +149,7 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                 stage="evaluation",
                 severity=sev,
                 title=rule.title
-                if rule.category != "*" or sev is not Severity.INFO
+                if rule is not UNBOUNDED
                 else f"{c['title']}: could not be bounded",
                 detail=detail,
                 subject=subject,
@@ -235,8 +157,8 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                 mappings=Mappings(
                     atlas=tuple(c["atlas"]),
                     owasp_llm=(c["owasp"],),
-                    saif=rule.saif,
-                    nist_ai_rmf=rule.nist,
+                    saif=rule.mappings.saif,
+                    nist_ai_rmf=rule.mappings.nist_ai_rmf,
                 ),
                 evidence={
                     "category": c["id"],

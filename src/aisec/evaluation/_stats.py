@@ -24,7 +24,6 @@ __all__ = [
     "Verdict",
     "clopper_pearson",
     "estimate_rate",
-    "wilson",
 ]
 
 MIN_YOUDEN = 0.5
@@ -57,20 +56,6 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     low = float(beta.ppf(alpha / 2, k, n - k + 1))
     high = float(beta.ppf(1 - alpha / 2, k + 1, n - k))
     return low, high
-
-
-def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval (offered for comparison; reports use Clopper-Pearson)."""
-    from scipy.stats import norm
-
-    if n <= 0:
-        return 0.0, 1.0
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import aiohttp
 
 from aisec.core.evidence import ArtifactRef, EvidenceStore, Statement, predicate_type
 from aisec.core.evidence.keys import SigningKey
-from aisec.core.findings import Finding, Mappings, Severity, Subject
+from aisec.core.findings import Finding, Severity
 from aisec.inference.config import Action, GuardConfig
 from aisec.inference.detect import Alert, Detection, QueryEvent
 from aisec.inference.ratelimit import Limiter
@@ -74,17 +74,12 @@ class AuditLog:
 
 
 def alert_finding(alert: Alert, config_digest: str) -> Finding:
-    spec = alert.spec
     severity = Severity.HIGH if Action.BLOCK in alert.actions else Severity.MEDIUM
-    return Finding(
-        id=spec.finding_id,
-        stage="inference",
+    return alert.spec.rule.finding(
+        f"account:{alert.account}",
+        f"account {alert.account!r}: {alert.detector} score {alert.score:.2f}",
+        digest=config_digest,
         severity=severity,
-        title=spec.title,
-        detail=f"account {alert.account!r}: {alert.detector} score {alert.score:.2f}",
-        subject=Subject(path=f"account:{alert.account}", digest=config_digest),
-        remediation=spec.remediation,
-        mappings=Mappings(atlas=spec.atlas, owasp_llm=spec.owasp),
         evidence={"request_id": alert.request_id, **alert.evidence},
     )
 

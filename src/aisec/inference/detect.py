@@ -32,6 +32,7 @@ import numpy as np
 from datasketch import MinHashLSH  # type: ignore[import-untyped]
 
 from aisec.core.digest import digest_bytes
+from aisec.inference._rules import DETECTORS, DetectorSpec
 from aisec.inference._sketch import NUM_PERM, SHAPIRO, signature, signatures
 from aisec.inference.config import Action, DetectorsConfig
 from aisec.inference.state import DetectorState
@@ -49,46 +50,6 @@ __all__ = [
 PRADA_STRIDE = 5
 
 
-@dataclass(frozen=True, slots=True)
-class DetectorSpec:
-    name: str
-    finding_id: str
-    title: str
-    atlas: tuple[str, ...]
-    owasp: tuple[str, ...]
-    remediation: str
-
-
-_EXTRACT = ("AML.T0024.002", "AML.T0040")
-DETECTORS: tuple[DetectorSpec, ...] = (
-    DetectorSpec(
-        "paraphrase-density", "AISEC-INF-001", "Paraphrase flood of one question", _EXTRACT,
-        ("LLM10",), "Throttle the account and coarsen its outputs; review who owns the key.",
-    ),
-    DetectorSpec(
-        "prada", "AISEC-INF-002", "Query distances not like natural traffic (PRADA)", _EXTRACT,
-        ("LLM10",), "Throttle the account; round confidences; review its queries.",
-    ),
-    DetectorSpec(
-        "boundary-probing", "AISEC-INF-003", "Classifier decision-boundary probing",
-        (*_EXTRACT, "AML.T0043"), ("LLM10",),
-        "Return labels only or coarse scores on this route; throttle the account.",
-    ),
-    DetectorSpec(
-        "volume-anomaly", "AISEC-INF-004", "Query volume far above the account's baseline",
-        ("AML.T0034.000", "AML.T0040"), ("LLM10",),
-        "Lower the account's limits; confirm the traffic with its owner.",
-    ),
-    DetectorSpec(
-        "cross-account", "AISEC-INF-005", "One question paraphrased from several API keys",
-        _EXTRACT, ("LLM10",), "Treat the accounts as one actor: throttle all of them.",
-    ),
-    DetectorSpec(
-        "logit-probing", "AISEC-INF-006", "Logit-bias probing with logprobs",
-        (*_EXTRACT, "AML.T0024"), ("LLM10", "LLM02"),
-        "Refuse logit_bias and strip logprobs on this route.",
-    ),
-)  # fmt: skip
 _BY_NAME = {d.name: d for d in DETECTORS}
 
 
@@ -121,10 +82,10 @@ class Alert:
             "score": round(self.score, 4),
             "time": self.time,
             "request_id": self.request_id,
-            "finding": self.spec.finding_id,
-            "title": self.spec.title,
-            "atlas": list(self.spec.atlas),
-            "owasp_llm": list(self.spec.owasp),
+            "finding": self.spec.rule.id,
+            "title": self.spec.rule.title,
+            "atlas": list(self.spec.rule.mappings.atlas),
+            "owasp_llm": list(self.spec.rule.mappings.owasp_llm),
             "actions": [a.value for a in self.actions],
             "evidence": self.evidence,
         }

@@ -20,7 +20,7 @@ from aisec.monitoring._logs import scan_network_log
 from aisec.monitoring._model import Observation, RegistryEntry, Skipped
 from aisec.monitoring._reconcile import System, reconcile
 from aisec.monitoring._registry import load_registry, scan_saas
-from aisec.monitoring._rules import make_finding
+from aisec.monitoring._rules import UNREADABLE, make_finding
 
 __all__ = ["INVENTORY_SCHEMA", "Inventory", "discover"]
 
@@ -131,8 +131,7 @@ def discover(
         )
     systems, findings = reconcile(observations, entries)
     findings += [
-        make_finding("AISEC-MON-006", Subject(path=s.file), s.reason, {"file": s.file})
-        for s in skipped
+        make_finding(UNREADABLE, Subject(path=s.file), s.reason, {"file": s.file}) for s in skipped
     ]
     return Inventory(
         systems=tuple(systems),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aisec import __version__
+from aisec.core.controls import Control
 from aisec.core.evidence import EvidenceStore
 from aisec.core.frameworks import load_catalog
 from aisec.monitoring._state import current_inventory
@@ -32,18 +33,21 @@ _FRAMEWORKS = (
 
 
 def governance_report(
-    store: EvidenceStore, inventory: Mapping[str, Any] | None = None
+    store: EvidenceStore,
+    controls: Sequence[Control],
+    inventory: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Coverage of ``controls`` (``aisec.registry.CONTROLS``) by the evidence in ``store``."""
     cat = load_catalog()
     stages = []
     mapped: dict[str, set[str]] = {k: set() for k, _ in _FRAMEWORKS}
     covered: dict[str, set[str]] = {k: set() for k, _ in _FRAMEWORKS}
     findings = Counter(f.stage for _, f in store.findings())
     for stage in cat.stages:
-        controls = []
-        for c in stage.controls:
-            n = len(store.entries(predicate_type=c.predicate_type))
-            controls.append(
+        rows: list[dict[str, Any]] = []
+        for c in (c for c in controls if c.stage == stage.id):
+            n = sum(len(store.entries(predicate_type=t)) for t in c.predicate_types)
+            rows.append(
                 {
                     "id": c.id,
                     "name": c.name,
@@ -52,7 +56,7 @@ def governance_report(
                     "evidence": n > 0,
                 }
             )
-        has = any(c["evidence"] for c in controls)
+        has = any(r["evidence"] for r in rows)
         for key, _ in _FRAMEWORKS:
             ids = set(getattr(stage, key))
             mapped[key] |= ids
@@ -63,7 +67,7 @@ def governance_report(
                 "id": stage.id,
                 "name": stage.name,
                 "covered": has,
-                "controls": controls,
+                "controls": rows,
                 "findings": findings.get(stage.id, 0),
                 **{k: list(getattr(stage, k)) for k, _ in _FRAMEWORKS},
             }

@@ -26,7 +26,7 @@ from typing import Any
 
 from aisec.core.findings import Finding, Subject
 from aisec.monitoring._model import Observation, RegistryEntry
-from aisec.monitoring._rules import SHADOW_RULE, make_finding
+from aisec.monitoring._rules import NO_OWNER, SHADOW_RULE, SHADOW_SELF_HOSTED, make_finding
 
 __all__ = ["NAME_THRESHOLD", "System", "reconcile"]
 
@@ -201,9 +201,9 @@ def _findings(systems: list[System]) -> list[Finding]:
                 f"{', '.join(data['owner_candidates'][:3]) or 'none'}"
             )
             out.append(
-                make_finding(SHADOW_RULE.get(s.kind, "AISEC-MON-002"), subject, detail, evidence)
+                make_finding(SHADOW_RULE.get(s.kind, SHADOW_SELF_HOSTED), subject, detail, evidence)
             )
         elif not s.registry.owner:
             detail = f"registry entry {s.registry.id} has no owner"
-            out.append(make_finding("AISEC-MON-005", subject, detail, evidence))
+            out.append(make_finding(NO_OWNER, subject, detail, evidence))
     return out

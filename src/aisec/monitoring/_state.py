@@ -12,36 +12,61 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aisec.core.controls import ControlResult
 from aisec.core.digest import digest_bytes
-from aisec.core.errors import InputError
-from aisec.core.evidence import ArtifactRef, EvidenceStore, LogEntry, SigningKey, Statement
-from aisec.core.evidence import predicate_type as ptype
+from aisec.core.errors import FormatError, InputError
+from aisec.core.evidence import EvidenceStore, LogEntry, SigningKey
+from aisec.core.predicates import SubjectRef
+from aisec.core.predicates.monitoring import InventoryPredicate, InventoryUpdatePredicate
 
 __all__ = ["RISK_TIERS", "current_inventory", "find_system", "update_system"]
 
 RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
-_PT = ptype("monitoring", "inventory")
 _FIELDS = ("owner", "reviewed", "reviewed_by", "reviewed_at", "risk_tier", "lifecycle")
+
+
+def _inventory_entries(store: EvidenceStore) -> list[LogEntry]:
+    """Discoveries and updates (current and older predicate types) in log order."""
+    types = {*InventoryPredicate.legacy_types(), InventoryPredicate.predicate_type()}
+    types.add(InventoryUpdatePredicate.predicate_type())
+    found = {e.index: e for t in sorted(types) for e in store.entries(predicate_type=t)}
+    return [found[i] for i in sorted(found)]
+
+
+def _legacy_update(entry: LogEntry) -> Mapping[str, Any] | None:
+    """The ``update`` of an update recorded under the older shared inventory:v1 type."""
+    raw = entry.statement.predicate
+    if entry.predicate_type in InventoryPredicate.legacy_types() and "systems" not in raw:
+        update = raw.get("update")
+        return update if isinstance(update, Mapping) else None
+    return None
 
 
 def current_inventory(store: EvidenceStore) -> list[dict[str, Any]] | None:
     """The systems of the latest discovery with later updates applied; ``None`` if none."""
     systems: dict[str, dict[str, Any]] | None = None
-    for entry in store.entries(predicate_type=_PT):
-        pred = entry.statement.predicate
-        if "systems" in pred:
+    for entry in _inventory_entries(store):
+        upd: Mapping[str, Any] | None
+        if entry.predicate_type == InventoryUpdatePredicate.predicate_type():
+            upd = InventoryUpdatePredicate.from_statement(entry.statement).update
+        else:
+            upd = _legacy_update(entry)
+        if upd is None:
+            try:
+                discovery = InventoryPredicate.from_statement(entry.statement)
+            except FormatError:
+                continue  # unreadable: evidence verify names it
             systems = {
-                str(s["id"]): {
-                    **dict(s),
+                s.id: {
+                    **s.model_dump(mode="json"),
                     "reviewed": False,
                     "risk_tier": None,
                     "lifecycle": None,
                     "discovered_in": entry.index,
                 }
-                for s in pred["systems"]
+                for s in discovery.systems
             }
-        elif systems is not None and isinstance(pred.get("update"), Mapping):
-            upd = pred["update"]
+        elif systems is not None:
             target = systems.get(str(upd.get("system")))
             if target is not None:
                 target.update({k: upd[k] for k in _FIELDS if k in upd})
@@ -76,5 +101,10 @@ def update_system(
     update = {"system": system["id"], **changes}
     if changes.get("reviewed"):
         update.setdefault("reviewed_at", datetime.now(UTC).isoformat(timespec="seconds"))
-    subject = ArtifactRef(f"inventory-system:{system['id']}", digest_bytes(system["id"].encode()))
-    return store.record(Statement((subject,), _PT, {"update": update}), key)
+    subject = SubjectRef(
+        name=f"inventory-system:{system['id']}", digest=digest_bytes(system["id"].encode())
+    )
+    predicate = InventoryUpdatePredicate(
+        result=ControlResult.RECORDED, subjects=(subject,), update=update
+    )
+    return store.record(predicate.statement(), key)

@@ -6,17 +6,21 @@ infrastructure rules (``AISEC-TRN-1xx`` and ``-2xx``) live in :mod:`aisec.traini
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from aisec.core.controls import Rule
+from aisec.core.findings import Mappings, Severity
 
-from aisec.core.findings import FindingRule, Mappings, Severity
-
-__all__ = ["LEDGER_RULES", "LedgerRule"]
+__all__ = ["LEDGER_RULES"]
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRule(FindingRule):
-    stage: ClassVar[str] = "training"
+def _rule(
+    rule_id: str,
+    severity: Severity,
+    title: str,
+    remediation: str,
+    mappings: Mappings,
+    rationale: str = "",
+) -> Rule:
+    return Rule(rule_id, "training", severity, title, remediation, mappings, rationale)
 
 
 _TAMPER = Mappings(
@@ -25,7 +29,7 @@ _TAMPER = Mappings(
     nist_ai_rmf=("MEASURE 2.7", "MANAGE 2.3"),
 )
 
-MODIFIED = LedgerRule(
+MODIFIED = _rule(
     "AISEC-TRN-001",
     Severity.CRITICAL,
     "Checkpoint modified after it was recorded",
@@ -33,8 +37,11 @@ MODIFIED = LedgerRule(
     "matches the ledger, find who could write to the checkpoint store, and resume from the "
     "last verified checkpoint.",
     _TAMPER,
+    rationale=(
+        "A checkpoint changed after it was recorded may carry a backdoor planted mid-training."
+    ),
 )
-MISSING = LedgerRule(
+MISSING = _rule(
     "AISEC-TRN-002",
     Severity.HIGH,
     "Recorded checkpoint missing",
@@ -45,8 +52,11 @@ MISSING = LedgerRule(
         saif=("SAIF-1",),
         nist_ai_rmf=("MEASURE 2.7", "MANAGE 2.3"),
     ),
+    rationale=(
+        "A recorded checkpoint that disappeared breaks the trail from data to released weights."
+    ),
 )
-UNRECORDED = LedgerRule(
+UNRECORDED = _rule(
     "AISEC-TRN-003",
     Severity.HIGH,
     "Checkpoint on disk was never recorded",
@@ -57,16 +67,22 @@ UNRECORDED = LedgerRule(
         saif=("SAIF-1", "SAIF-2"),
         nist_ai_rmf=("MEASURE 2.7", "MANAGE 2.3"),
     ),
+    rationale=(
+        "A checkpoint nobody recorded may have been placed by someone other than the training job."
+    ),
 )
-ROLLED_BACK = LedgerRule(
+ROLLED_BACK = _rule(
     "AISEC-TRN-004",
     Severity.HIGH,
     "Checkpoint rolled back or reordered",
     "Restore the newer checkpoint from a trusted copy matching the ledger; a checkpoint "
     "replaced by an older one silently undoes training (e.g. a safety fine-tune).",
     _TAMPER,
+    rationale=(
+        "Rolling a run back to an older checkpoint can silently undo fixes or reinstate a backdoor."
+    ),
 )
-GAP = LedgerRule(
+GAP = _rule(
     "AISEC-TRN-005",
     Severity.MEDIUM,
     "Gap in the checkpoint record longer than the interval",
@@ -77,8 +93,9 @@ GAP = LedgerRule(
         saif=("SAIF-2",),
         nist_ai_rmf=("MEASURE 3.1", "MANAGE 4.1"),
     ),
+    rationale="Gaps in the record are windows in which checkpoints could be swapped unseen.",
 )
-CHAIN = LedgerRule(
+CHAIN = _rule(
     "AISEC-TRN-006",
     Severity.HIGH,
     "Checkpoint ledger chain broken",
@@ -89,6 +106,7 @@ CHAIN = LedgerRule(
         saif=("SAIF-1", "SAIF-2"),
         nist_ai_rmf=("MEASURE 2.7", "MANAGE 2.3"),
     ),
+    rationale="A broken ledger chain means records were removed, inserted or forged.",
 )
 
-LEDGER_RULES: tuple[LedgerRule, ...] = (MODIFIED, MISSING, UNRECORDED, ROLLED_BACK, GAP, CHAIN)
+LEDGER_RULES: tuple[Rule, ...] = (MODIFIED, MISSING, UNRECORDED, ROLLED_BACK, GAP, CHAIN)

@@ -21,13 +21,14 @@ from aisec.core.evidence import (
     SigningKey,
     Statement,
     TreeHead,
-    predicate_type,
     verify_export,
 )
 from aisec.core.evidence.merkle import leaf_hash, verify_consistency, verify_inclusion
 from aisec.core.findings import Finding, Mappings, Severity, Subject
 
-PRED = predicate_type("core", "artifact")
+# a predicate type of another tool: the log takes any in-toto statement, and these tests
+# are about the log, not about a control's predicate
+PRED = "https://aisec.test/predicate/log-test/v1"
 
 
 def _statement(i: int, **predicate: object) -> Statement:
@@ -306,7 +307,7 @@ _WRITER = textwrap.dedent(
     from aisec.core.evidence import load_signing_key
     url, key_path, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     key = load_signing_key(Path(key_path))
-    pred = predicate_type("core", "artifact")
+    pred = "https://aisec.test/predicate/log-test/v1"
     with EvidenceStore.open(url, witness_dir=Path(key_path).parent / ("w" + tag)) as store:
         for i in range(count):
             d = "sha256:" + hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()

@@ -16,9 +16,8 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +26,23 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from aisec.core.errors import FormatError, InputError, StoreError
-from aisec.core.evidence.attestation import Envelope, Statement, canonical_json, sign_statement
+from aisec.core.evidence._export import EXPORT_SCHEMA, read_export, verify_export
+from aisec.core.evidence._index import derive, entry_stage, verify_indexes, write_derived
+from aisec.core.evidence._tables import (
+    default_store_url,
+    entries_t,
+    findings_t,
+    heads_t,
+    keys_t,
+    log_state,
+    metadata,
+    normalise_url,
+    now,
+    redact_url,
+    runs_t,
+    subjects_t,
+)
+from aisec.core.evidence.attestation import Envelope, Statement, sign_statement
 from aisec.core.evidence.keys import PublicKey, SigningKey, aisec_home
 from aisec.core.evidence.merkle import (
     Frontier,
@@ -36,7 +51,6 @@ from aisec.core.evidence.merkle import (
     leaf_hash,
 )
 from aisec.core.evidence.verify import (
-    Problem,
     ProblemKind,
     RawEntry,
     TreeHead,
@@ -44,6 +58,7 @@ from aisec.core.evidence.verify import (
     verify_log,
 )
 from aisec.core.findings import Finding, finding_from_json
+from aisec.core.predicates._registry import validate_statement
 
 __all__ = [
     "EXPORT_SCHEMA",
@@ -56,106 +71,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EXPORT_SCHEMA = "aisec.evidence-export/v1"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-metadata = sa.MetaData()
-log_state = sa.Table(
-    "aisec_log_state",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("log_id", sa.String(36), nullable=False),
-    sa.Column("frontier", sa.Text, nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-)
-entries_t = sa.Table(
-    "aisec_entries",
-    metadata,
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("leaf_hash", sa.String(64), nullable=False),
-    sa.Column("envelope", sa.Text, nullable=False),
-    sa.Column("predicate_type", sa.String(200), nullable=False, index=True),
-    sa.Column("stage", sa.String(32), nullable=False, index=True),
-    sa.Column("keyid", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-)
-heads_t = sa.Table(
-    "aisec_tree_heads",
-    metadata,
-    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("keyid", sa.String(64), nullable=False),
-    sa.Column("signature", sa.Text, nullable=False),
-)
-subjects_t = sa.Table(
-    "aisec_subjects",
-    metadata,
-    sa.Column("idx", sa.BigInteger, nullable=False, index=True),
-    sa.Column("ordinal", sa.Integer, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("digest", sa.String(71), nullable=False, index=True),
-    sa.PrimaryKeyConstraint("idx", "ordinal"),
-)
-findings_t = sa.Table(
-    "aisec_findings",
-    metadata,
-    sa.Column("idx", sa.BigInteger, nullable=False, index=True),
-    sa.Column("ordinal", sa.Integer, nullable=False),
-    sa.Column("rule_id", sa.String(32), nullable=False),
-    sa.Column("stage", sa.String(32), nullable=False, index=True),
-    sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("subject_digest", sa.String(71)),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.PrimaryKeyConstraint("idx", "ordinal"),
-)
-runs_t = sa.Table(
-    "aisec_runs",
-    metadata,
-    sa.Column("run_id", sa.String(200), primary_key=True),
-    sa.Column("stage", sa.String(32), nullable=False),
-    sa.Column("control", sa.String(64), nullable=False),
-    sa.Column("first_idx", sa.BigInteger, nullable=False),
-    sa.Column("last_idx", sa.BigInteger, nullable=False),
-    sa.Column("entries", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(32)),
-    sa.Column("updated_at", sa.String(32), nullable=False),
-)
-keys_t = sa.Table(
-    "aisec_keys",
-    metadata,
-    sa.Column("keyid", sa.String(64), primary_key=True),
-    sa.Column("key_type", sa.String(16), nullable=False),
-    sa.Column("pem", sa.Text, nullable=False),
-    sa.Column("added_at", sa.String(32), nullable=False),
-)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def default_store_url() -> str:
-    """``$AISEC_DB`` or SQLite at ``.aisec/evidence.db``."""
-    return os.environ.get("AISEC_DB") or f"sqlite:///{aisec_home() / 'evidence.db'}"
-
-
-def _normalise_url(url: str) -> str:
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser()}"
-    scheme, rest = url.split("://", 1)
-    if scheme in ("postgres", "postgresql"):
-        return f"postgresql+psycopg://{rest}"
-    if scheme in ("sqlite", "postgresql+psycopg"):
-        return url
-    raise InputError(
-        f"unsupported evidence store URL scheme {scheme!r}: use sqlite:///PATH or postgresql://…"
-    )
-
-
-def _redact(url: str) -> str:
-    with contextlib.suppress(Exception):
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    return url
 
 
 @dataclass(frozen=True)
@@ -184,51 +100,6 @@ class LogEntry:
         }
 
 
-@dataclass(frozen=True)
-class _Derived:
-    subjects: list[dict[str, Any]]
-    findings: list[dict[str, Any]]
-    run: dict[str, Any] | None
-
-
-def _entry_stage(statement: Statement) -> str:
-    """The lifecycle stage an entry is filed under.
-
-    A stage's own predicate names it; the core artifact predicate may carry one.
-    """
-    stage = statement.predicate.get("stage")
-    if statement.stage == "core" and isinstance(stage, str) and stage:
-        return stage[:32]
-    return statement.stage
-
-
-def _derive(index: int, statement: Statement) -> _Derived:
-    """Index rows computed from a statement; verify recomputes and compares them."""
-    subjects = [
-        {"idx": index, "ordinal": i, "name": s.name, "digest": s.digest}
-        for i, s in enumerate(statement.subjects)
-    ]
-    findings = []
-    for i, raw in enumerate(statement.predicate.get("findings") or []):
-        f = finding_from_json(raw)
-        findings.append(
-            {
-                "idx": index,
-                "ordinal": i,
-                "rule_id": f.id,
-                "stage": f.stage,
-                "severity": f.severity.value,
-                "subject_digest": f.subject.digest,
-                "body": json.dumps(f.to_json(), sort_keys=True),
-            }
-        )
-    run_raw = statement.predicate.get("run")
-    run = None
-    if isinstance(run_raw, dict) and run_raw.get("id"):
-        run = {"run_id": str(run_raw["id"]), "status": run_raw.get("status")}
-    return _Derived(subjects=subjects, findings=findings, run=run)
-
-
 class EvidenceStore:
     """Open with :meth:`open`; use as a context manager or call :meth:`close`."""
 
@@ -248,8 +119,8 @@ class EvidenceStore:
         database (default ``.aisec/witness``).
         """
         raw = url or default_store_url()
-        full = _normalise_url(raw)
-        shown = _redact(full)
+        full = normalise_url(raw)
+        shown = redact_url(full)
         if full.startswith("sqlite"):
             engine = cls._sqlite_engine(full, shown, create=create)
         else:
@@ -321,7 +192,7 @@ class EvidenceStore:
                         id=1,
                         log_id=str(uuid.uuid4()),
                         frontier=json.dumps(Frontier().to_json()),
-                        created_at=_now(),
+                        created_at=now(),
                     )
                 )
 
@@ -353,9 +224,10 @@ class EvidenceStore:
         envelope_keyids = set(envelope.verified_keyids([key.public]))
         raw = envelope.to_bytes()
         leaf = leaf_hash(raw)
-        created = _now()
-        derived_probe = _derive(0, statement)  # validate findings before taking the lock
-        del derived_probe
+        created = now()
+        # validate before taking the lock: nothing malformed enters the log under an aisec type
+        validate_statement(statement)
+        derive(0, statement)
         with self._engine.begin() as conn:
             state = conn.execute(
                 sa.select(log_state).where(log_state.c.id == 1).with_for_update()
@@ -370,12 +242,12 @@ class EvidenceStore:
                     leaf_hash=leaf.hex(),
                     envelope=raw.decode(),
                     predicate_type=statement.predicate_type,
-                    stage=_entry_stage(statement),
+                    stage=entry_stage(statement),
                     keyid=envelope.signatures[0].keyid,
                     created_at=created,
                 )
             )
-            self._write_derived(conn, index, statement, created)
+            write_derived(conn, index, statement, created)
             head = TreeHead.create(
                 log_id=state.log_id,
                 size=frontier.size,
@@ -406,7 +278,7 @@ class EvidenceStore:
             leaf_hash=leaf.hex(),
             envelope=envelope,
             predicate_type=statement.predicate_type,
-            stage=_entry_stage(statement),
+            stage=entry_stage(statement),
             keyid=envelope.signatures[0].keyid,
             created_at=created,
         )
@@ -419,44 +291,9 @@ class EvidenceStore:
                     keyid=key.keyid,
                     key_type=key.key_type.value,
                     pem=key.pem().decode(),
-                    added_at=_now(),
+                    added_at=now(),
                 )
             )
-
-    def _write_derived(
-        self, conn: Connection, index: int, statement: Statement, created: str
-    ) -> None:
-        d = _derive(index, statement)
-        if d.subjects:
-            conn.execute(subjects_t.insert(), d.subjects)
-        if d.findings:
-            conn.execute(findings_t.insert(), d.findings)
-        if d.run is not None:
-            row = conn.execute(sa.select(runs_t).where(runs_t.c.run_id == d.run["run_id"])).first()
-            if row is None:
-                conn.execute(
-                    runs_t.insert().values(
-                        run_id=d.run["run_id"],
-                        stage=_entry_stage(statement),
-                        control=statement.control,
-                        first_idx=index,
-                        last_idx=index,
-                        entries=1,
-                        status=d.run["status"],
-                        updated_at=created,
-                    )
-                )
-            else:
-                conn.execute(
-                    runs_t.update()
-                    .where(runs_t.c.run_id == d.run["run_id"])
-                    .values(
-                        last_idx=index,
-                        entries=row.entries + 1,
-                        status=d.run["status"] or row.status,
-                        updated_at=created,
-                    )
-                )
 
     def _witness_path(self, log_id: str) -> Path:
         return self._witness_dir / f"{log_id}.json"
@@ -645,65 +482,11 @@ class EvidenceStore:
         )
         named = {p.index for p in report.problems}
         removed = [p.index for p in report.problems if p.kind is ProblemKind.REMOVED and p.index]
-        index_problems = self._verify_indexes(named, after=min(removed, default=None))
+        with self._engine.connect() as conn:
+            index_problems = verify_indexes(conn, named, after=min(removed, default=None))
         if not index_problems:
             return report
         return dataclasses.replace(report, problems=(*report.problems, *index_problems))
-
-    def _verify_indexes(self, already: set[int | None], *, after: int | None) -> list[Problem]:
-        """Derived rows against signed content; positions shifted by a removal are skipped."""
-        problems = []
-        with self._engine.connect() as conn:
-            subj = _group(conn.execute(sa.select(subjects_t)).mappings())
-            finds = _group(conn.execute(sa.select(findings_t)).mappings())
-            runs = {r["run_id"]: dict(r) for r in conn.execute(sa.select(runs_t)).mappings()}
-            entry_rows = conn.execute(sa.select(entries_t).order_by(entries_t.c.idx)).all()
-        expected_runs: dict[str, list[int]] = {}
-        for row in entry_rows:
-            i = int(row.idx)
-            if i in already or (after is not None and i >= after):
-                continue
-            try:
-                st = Envelope.from_bytes(row.envelope.encode()).statement()
-                d = _derive(i, st)
-            except (FormatError, ValueError, KeyError):
-                continue  # already reported as a changed entry
-            if d.run is not None:
-                expected_runs.setdefault(d.run["run_id"], []).append(i)
-            columns_ok = row.predicate_type == st.predicate_type and row.stage == _entry_stage(st)
-            if (
-                not columns_ok
-                or _strip(subj.get(i, [])) != _strip(d.subjects)
-                or _strip(finds.get(i, [])) != _strip(d.findings)
-            ):
-                problems.append(
-                    Problem(
-                        ProblemKind.INDEX,
-                        i,
-                        f"entry #{i}: the subject/finding index rows were altered and no "
-                        "longer match its signed content",
-                    )
-                )
-        # run rows summarise many entries: with an entry already named (unreadable or
-        # removed) their counts cannot be recomputed, and the named entry says enough
-        if already - {None} or after is not None:
-            return problems
-        for rid, idxs in expected_runs.items():
-            r = runs.get(rid)
-            if r is None or (r["first_idx"], r["last_idx"], r["entries"]) != (
-                idxs[0],
-                idxs[-1],
-                len(idxs),
-            ):
-                problems.append(
-                    Problem(
-                        ProblemKind.INDEX,
-                        idxs[-1],
-                        f"run {rid!r}: its index row no longer matches entries {idxs[0]}.."
-                        f"{idxs[-1]}",
-                    )
-                )
-        return problems
 
     # ---------------------------------------------------------------- exporting
     def export(self, out: IO[str]) -> int:
@@ -734,62 +517,3 @@ class EvidenceStore:
         for h in self.heads():
             out.write(json.dumps({"tree_head": h.to_json()}, sort_keys=True) + "\n")
         return count
-
-
-def _group(rows: Iterator[Any]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(int(r["idx"]), []).append(dict(r))
-    return out
-
-
-def _strip(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
-
-
-def read_export(lines: IO[str]) -> tuple[str, list[RawEntry], list[TreeHead], list[PublicKey]]:
-    """Parse an export; entries keep the exact canonical bytes that were hashed."""
-    log_id = ""
-    entries: list[RawEntry] = []
-    heads: list[TreeHead] = []
-    keys: list[PublicKey] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            raise FormatError(f"export line {n} is not JSON") from exc
-        if not isinstance(obj, dict):
-            raise FormatError(f"export line {n} is not a JSON object")
-        try:
-            if "schema" in obj:
-                if obj["schema"] != EXPORT_SCHEMA:
-                    raise FormatError(f"export line {n}: unknown schema {obj['schema']!r}")
-                log_id = str(obj.get("log_id", ""))
-            elif "key" in obj:
-                keys.append(PublicKey.from_pem(str(obj["key"]["pem"]).encode(), source="key"))
-            elif "entry" in obj:
-                e = obj["entry"]
-                entries.append(
-                    RawEntry(int(e["index"]), str(e["leaf_hash"]), canonical_json(e["envelope"]))
-                )
-            elif "tree_head" in obj:
-                heads.append(TreeHead.from_json(obj["tree_head"]))
-            else:
-                raise FormatError(f"export line {n}: unknown record")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FormatError(f"export line {n} is malformed ({exc})") from exc
-    if not log_id:
-        raise FormatError(f"not an aisec evidence export (no {EXPORT_SCHEMA} header line)")
-    return log_id, entries, heads, keys
-
-
-def verify_export(
-    lines: IO[str], keys: Sequence[PublicKey] | None = None, *, witness: TreeHead | None = None
-) -> VerifyReport:
-    _log_id, entries, heads, stored = read_export(lines)
-    pinned = bool(keys)
-    return verify_log(
-        entries, heads, list(keys) if keys else stored, pinned=pinned, witness=witness
-    )

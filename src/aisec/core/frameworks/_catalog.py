@@ -14,11 +14,10 @@ from aisec.core.frameworks._atlas_yaml import atlas_kind
 from aisec.core.frameworks._data import cosai_entries, load_atlas_data, load_cosai_data
 from aisec.core.frameworks._facts import ISO_42001, OWASP_LLM_2025, SAIF
 from aisec.core.frameworks._ids import candidate_ids, squash
-from aisec.core.frameworks._lifecycle import CORE_CONTROLS, ROLES, STAGE_ALIASES, STAGES
+from aisec.core.frameworks._lifecycle import ROLES, STAGE_ALIASES, STAGES
 from aisec.core.frameworks._model import (
     FRAMEWORK_KEYS,
     AtlasOverlayInfo,
-    Control,
     Entry,
     FrameworkInfo,
     Role,
@@ -41,7 +40,7 @@ def _closest(query: str, choices: Iterable[str], n: int = 3) -> list[str]:
 
 
 class Catalog:
-    """Framework entries, lifecycle stages, aisec controls and roles. Build with ``load_catalog``.
+    """Framework entries, lifecycle stages and roles. Build with ``load_catalog``.
 
     Lookups accept aliases (see ``aisec.core.frameworks._ids``); unknown ids raise
     ``CatalogError`` carrying the closest known ids as suggestions.
@@ -54,7 +53,6 @@ class Catalog:
         frameworks: Sequence[FrameworkInfo],
         stages: Sequence[Stage],
         roles: Sequence[Role],
-        controls: Sequence[Control],
         atlas_version: str,
         atlas_overlay: AtlasOverlayInfo | None = None,
     ) -> None:
@@ -74,7 +72,6 @@ class Catalog:
         self._frameworks = tuple(frameworks)
         self._stages = tuple(stages)
         self._roles = tuple(roles)
-        self._controls = tuple(controls)
         self._atlas_version = atlas_version
         self._atlas_overlay = atlas_overlay
 
@@ -223,31 +220,6 @@ class Catalog:
             f"unknown role {role_id!r}", suggestions=_closest(key, [r.id for r in self._roles])
         )
 
-    @property
-    def controls(self) -> tuple[Control, ...]:
-        """Every aisec control: those of the six stages in order, then the core ones."""
-        return self._controls
-
-    def control(self, control_id: str) -> Control:
-        key = control_id.strip().lower()
-        for control in self._controls:
-            if control.id == key:
-                return control
-        raise CatalogError(
-            f"unknown aisec control {control_id!r}",
-            suggestions=_closest(key, [c.id for c in self._controls]),
-        )
-
-    def control_for_predicate(self, predicate_type: str) -> Control:
-        """The control whose attestations carry this ``predicateType``."""
-        for control in self._controls:
-            if control.predicate_type == predicate_type:
-                return control
-        raise CatalogError(
-            f"no aisec control has predicate type {predicate_type!r}",
-            suggestions=_closest(predicate_type, [c.predicate_type for c in self._controls]),
-        )
-
 
 # -- building -----------------------------------------------------------------------------
 
@@ -343,13 +315,11 @@ def _build(overlay_file: Path | None) -> Catalog:
             f"{cosai.mapping_versions.get('mitre-atlas', '?')})",
         ),
     )
-    controls = tuple(c for s in STAGES for c in s.controls) + CORE_CONTROLS
     return Catalog(
         entries=(*atlas, *OWASP_LLM_2025, *SAIF, *NIST_AI_RMF, *ISO_42001, *cosai_entries(cosai)),
         frameworks=frameworks,
         stages=STAGES,
         roles=ROLES,
-        controls=controls,
         atlas_version=atlas_version,
         atlas_overlay=overlay.info(overlay_file) if overlay and overlay_file else None,
     )

@@ -1,7 +1,8 @@
 """The six lifecycle stages, the controls aisec implements per stage, and the role matrix.
 
 Reviewed data written by hand (``scripts/gen_catalog.py`` never touches this module). Every
-threat id here is checked against the catalog by ``tests/core/test_frameworks.py``.
+threat id here is checked against the catalog by ``tests/core/test_frameworks.py``. The
+controls of each stage are not listed here: each stage declares its own (``aisec.registry``).
 
 Grounding: the SAIF elements and NIST AI RMF functions marked "page" come from the
 lifecycle page the project implements (data: SAIF-1 + MAP; training: SAIF-4; evaluation:
@@ -15,33 +16,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aisec.core.frameworks._model import Control, Role, Stage
+from aisec.core.frameworks._model import Role, Stage
 
-__all__ = ["CORE_CONTROLS", "ROLES", "STAGES", "STAGE_ALIASES"]
-
-_PREDICATE = "urn:aisec:predicate:{}:v1"
-
-
-def _control(cid: str, name: str, description: str, *commands: str) -> Control:
-    stage, _, _key = cid.partition("/")
-    return Control(
-        id=cid,
-        stage=None if stage == "core" else stage,
-        name=name,
-        description=description,
-        commands=commands,
-        predicate_type=_PREDICATE.format(cid),
-    )
-
-
-CORE_CONTROLS: tuple[Control, ...] = (
-    _control(
-        "core/artifact",
-        "Artifact record",
-        "Records the digest of any artifact so that later controls and the gate can refer to it.",
-        "aisec evidence add",
-    ),
-)
+__all__ = ["ROLES", "STAGES", "STAGE_ALIASES"]
 
 _STAGES: tuple[Stage, ...] = (
     Stage(
@@ -57,21 +34,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-1",),  # page
         nist=("MAP",),  # page
         iso=("A.7.3", "A.7.4", "A.7.5"),
-        controls=(
-            _control(
-                "data/provenance",
-                "Dataset provenance record",
-                "Signs where a dataset came from, under which terms, and its exact digest.",
-                "aisec data register",
-            ),
-            _control(
-                "data/audit",
-                "Data-trust audit",
-                "Checks a dataset for poisoning signals, label noise, duplicates and "
-                "personal data before training.",
-                "aisec data audit",
-            ),
-        ),
     ),
     Stage(
         id="training",
@@ -94,23 +56,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-4",),  # page
         nist=("MEASURE",),  # ours: MEASURE 2.7, security and resilience evaluated
         iso=("A.4.5", "A.6.2.3"),
-        controls=(
-            _control(
-                "training/checkpoint",
-                "Checkpoint ledger",
-                "Hashes each checkpoint as training writes it into an append-only ledger, "
-                "and verifies the chain later.",
-                "aisec train watch",
-                "aisec train verify",
-            ),
-            _control(
-                "training/infra-check",
-                "Training infrastructure check",
-                "Checks a training environment for open ingress, unrestricted egress and "
-                "exposed credentials.",
-                "aisec train infra-check",
-            ),
-        ),
     ),
     Stage(
         id="evaluation",
@@ -133,15 +78,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-5",),  # ours: red-teaming and feedback loops are SAIF element 5
         nist=("MEASURE",),  # page
         iso=("A.6.2.4",),
-        controls=(
-            _control(
-                "evaluation/redteam",
-                "Red-team run",
-                "Runs adversarial probes against a model or endpoint and reports attack "
-                "success rates with confidence intervals.",
-                "aisec redteam run",
-            ),
-        ),
     ),
     Stage(
         id="deployment",
@@ -166,35 +102,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-1",),  # page
         nist=("MANAGE",),  # ours: MANAGE 1.1, the decision whether deployment proceeds
         iso=("A.6.2.5", "A.10.3"),
-        controls=(
-            _control(
-                "deployment/model-scan",
-                "Model artifact scan",
-                "Inspects model files statically for code that would run on load, without "
-                "ever loading them.",
-                "aisec model scan",
-            ),
-            _control(
-                "deployment/convert",
-                "SafeTensors conversion",
-                "Converts weights from executable serialisation formats to SafeTensors and "
-                "links both digests.",
-                "aisec model convert",
-            ),
-            _control(
-                "deployment/model-signature",
-                "Model signature",
-                "Signs the digest manifest of a model folder so that any later change is detected.",
-                "aisec model sign",
-            ),
-            _control(
-                "deployment/gate",
-                "Deploy gate",
-                "Lets a deployment through only when the evidence shows the exact artifact "
-                "was scanned, tested and signed.",
-                "aisec gate check",
-            ),
-        ),
     ),
     Stage(
         id="inference",
@@ -220,21 +127,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-3", "SAIF-2"),  # SAIF-3: page; SAIF-2: ours, the gateway raises alerts
         nist=("MANAGE",),  # ours: MANAGE 2.4 and 4.1, acting on risk in production
         iso=("A.6.2.6", "A.6.2.8"),
-        controls=(
-            _control(
-                "inference/gateway-config",
-                "Gateway configuration",
-                "Attests the policy the guarding gateway enforces: rate limits, extraction "
-                "detection and output hardening.",
-                "aisec guard serve",
-            ),
-            _control(
-                "inference/alert",
-                "Gateway alert",
-                "Records an alert the gateway raised, such as a suspected extraction attempt.",
-                "aisec guard serve",
-            ),
-        ),
     ),
     Stage(
         id="monitoring",
@@ -256,28 +148,6 @@ _STAGES: tuple[Stage, ...] = (
         saif=("SAIF-6",),  # page
         nist=("GOVERN",),  # page
         iso=("A.3.2", "A.4.2", "A.6.2.6"),  # page names ISO/IEC 42001; controls are ours
-        controls=(
-            _control(
-                "monitoring/inventory",
-                "AI inventory",
-                "Discovers the models and AI services in use, from registries, network logs "
-                "and billing, shadow AI included.",
-                "aisec inventory discover",
-            ),
-            _control(
-                "monitoring/ai-bom",
-                "AI bill of materials",
-                "Builds a CycloneDX AI-BOM of models and datasets with their digests.",
-                "aisec inventory bom",
-            ),
-            _control(
-                "monitoring/governance",
-                "Governance report",
-                "Summarises the evidence per AI system for owners and auditors, mapped to "
-                "the frameworks.",
-                "aisec inventory report",
-            ),
-        ),
     ),
 )
 

@@ -10,7 +10,6 @@ __all__ = [
     "FRAMEWORK_KEYS",
     "AtlasImport",
     "AtlasOverlayInfo",
-    "Control",
     "Entry",
     "FrameworkInfo",
     "Involvement",
@@ -86,37 +85,6 @@ class FrameworkInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Control:
-    """A control aisec implements. ``id`` is ``<stage>/<control>`` (``core/...`` for none)."""
-
-    id: str
-    stage: str | None
-    name: str
-    description: str
-    commands: tuple[str, ...]
-    predicate_type: str
-
-    @property
-    def key(self) -> str:
-        """The control's name within its stage, e.g. ``audit`` for ``data/audit``."""
-        return self.id.partition("/")[2]
-
-    @property
-    def command(self) -> str:
-        return " / ".join(self.commands)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "stage": self.stage,
-            "name": self.name,
-            "description": self.description,
-            "commands": list(self.commands),
-            "predicate_type": self.predicate_type,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class Role:
     """A security role and the stages where it carries primary or secondary responsibility."""
 
@@ -145,7 +113,8 @@ class Role:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """One of the six lifecycle stages with its threats, grounding, controls and roles."""
+    """One of the six lifecycle stages with its threats, grounding and roles (its controls are
+    declared by the stage itself: ``aisec.registry``)."""
 
     id: str
     number: int
@@ -158,7 +127,6 @@ class Stage:
     saif: tuple[str, ...]
     nist: tuple[str, ...]
     iso: tuple[str, ...]
-    controls: tuple[Control, ...]
     primary_roles: tuple[str, ...] = ()
     secondary_roles: tuple[str, ...] = ()
 
@@ -180,7 +148,6 @@ class Stage:
             "saif": list(self.saif),
             "nist": list(self.nist),
             "iso": list(self.iso),
-            "controls": [c.as_dict() for c in self.controls],
             "primary_roles": list(self.primary_roles),
             "secondary_roles": list(self.secondary_roles),
         }

@@ -31,8 +31,10 @@ from aisec.deployment.scan._zip import ZipLimitError, read_entry, read_zip
 
 if TYPE_CHECKING:
     from aisec.core.evidence import Statement
+    from aisec.core.findings import Finding
+    from aisec.core.predicates.deployment import ConvertPredicate
 
-__all__ = ["ConvertResult", "convert_statement", "convert_to_safetensors"]
+__all__ = ["ConvertResult", "convert_predicate", "convert_statement", "convert_to_safetensors"]
 
 MAX_PICKLE = 256 * 1024 * 1024
 
@@ -57,6 +59,14 @@ class ConvertResult:
             "output": {"path": self.output, "digest": self.output_digest, "format": "safetensors"},
             "tensors": self.tensors,
         }
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """A conversion either succeeds or raises: it reports no findings."""
+        return ()
+
+    def predicates(self) -> tuple[ConvertPredicate]:
+        return (convert_predicate(self),)
 
 
 def _load_numpy() -> Any:
@@ -268,14 +278,24 @@ def _write(
         raise
 
 
-def convert_statement(result: ConvertResult) -> Statement:
-    """The ``deployment/convert:v1`` statement: subject is the output file."""
-    from aisec.core.evidence import ArtifactRef, Statement, predicate_type
+def convert_predicate(result: ConvertResult) -> ConvertPredicate:
+    """The ``deployment/convert`` predicate: subject the output file, input the source."""
+    from aisec.core.controls import ControlResult
+    from aisec.core.predicates import InputRef, SubjectRef
+    from aisec.core.predicates.deployment import ConvertedFile, ConvertPredicate
 
-    body = result.to_json()
-    predicate = {"source": body["source"], "output": body["output"], "tensors": result.tensors}
-    return Statement(
-        (ArtifactRef(result.output, result.output_digest),),
-        predicate_type("deployment", "convert"),
-        predicate,
+    return ConvertPredicate(
+        result=ControlResult.PASS,
+        subjects=(SubjectRef(name=result.output, digest=result.output_digest),),
+        inputs=(InputRef(name=result.source, digest=result.source_digest, role="source"),),
+        source=ConvertedFile(
+            path=result.source, digest=result.source_digest, format=result.source_format
+        ),
+        output=ConvertedFile(path=result.output, digest=result.output_digest, format="safetensors"),
+        tensors=result.tensors,
     )
+
+
+def convert_statement(result: ConvertResult) -> Statement:
+    """The signed form of :func:`convert_predicate`."""
+    return convert_predicate(result).statement()

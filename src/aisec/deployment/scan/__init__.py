@@ -12,19 +12,20 @@ from aisec.deployment.scan._engine import (
     ScanReport,
     scan_file,
     scan_model,
+    scan_predicate,
     scan_statement,
 )
 from aisec.deployment.scan._policy import SAFE_CALLABLES, classify_callable
-from aisec.deployment.scan._rules import RULES, Rule
+from aisec.deployment.scan._rules import RULES
 
 __all__ = [
     "RULES",
     "SAFE_CALLABLES",
     "FileResult",
-    "Rule",
     "ScanReport",
     "classify_callable",
     "scan_file",
     "scan_model",
+    "scan_predicate",
     "scan_statement",
 ]

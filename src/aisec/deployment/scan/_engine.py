@@ -12,14 +12,16 @@ from typing import TYPE_CHECKING, Any
 from aisec.core.digest import digest_file
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding, Severity, Subject
+from aisec.core.predicates.enums import ScanVerdict
 from aisec.deployment.scan import _rules as rules
 from aisec.deployment.scan._formats import BlobScanner
 from aisec.deployment.scan._formats_ml import EXTRA_SCANNERS
 
 if TYPE_CHECKING:
     from aisec.core.evidence import Statement
+    from aisec.core.predicates.deployment import ScanPredicate
 
-__all__ = ["FileResult", "ScanReport", "scan_model", "scan_statement"]
+__all__ = ["FileResult", "ScanReport", "scan_model", "scan_predicate", "scan_statement"]
 
 MAX_FILES = 100_000
 
@@ -31,7 +33,7 @@ class FileResult:
 
     path: str
     format: str | None
-    verdict: str  # clean | unsafe | unverified
+    verdict: ScanVerdict
     findings: tuple[Finding, ...]
     digest: str | None = None
     size: int = 0
@@ -41,7 +43,7 @@ class FileResult:
             "path": self.path,
             "digest": self.digest,
             "format": self.format,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "findings": len(self.findings),
         }
 
@@ -60,31 +62,35 @@ class ScanReport:
         return tuple(x for f in self.files for x in f.findings)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> ScanVerdict:
         verdicts = {f.verdict for f in self.files}
-        if "unsafe" in verdicts:
-            return "unsafe"
-        if "unverified" in verdicts:
-            return "unverified"
-        return "clean"
+        if ScanVerdict.UNSAFE in verdicts:
+            return ScanVerdict.UNSAFE
+        if ScanVerdict.UNVERIFIED in verdicts:
+            return ScanVerdict.UNVERIFIED
+        return ScanVerdict.CLEAN
+
+    def predicates(self) -> tuple[ScanPredicate]:
+        """What a scan records: one predicate (it needs the files' digests)."""
+        return (scan_predicate(self),)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "aisec.model-scan/v1",
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "files": [f.to_json() for f in self.files],
             "findings": [f.to_json() for f in self.findings],
         }
 
 
-def _verdict(findings: Sequence[Finding]) -> str:
+def _verdict(findings: Sequence[Finding]) -> ScanVerdict:
     if any(
         f.id != rules.UNVERIFIED.id and f.severity.rank >= Severity.MEDIUM.rank for f in findings
     ):
-        return "unsafe"
+        return ScanVerdict.UNSAFE
     if any(f.id == rules.UNVERIFIED.id for f in findings):
-        return "unverified"
-    return "clean"
+        return ScanVerdict.UNVERIFIED
+    return ScanVerdict.CLEAN
 
 
 def _walk(paths: Sequence[Path]) -> Iterator[Path]:
@@ -119,14 +125,16 @@ def scan_file(path: Path, *, digest: bool = False) -> FileResult:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
     with fh:
         if size == 0:
-            return FileResult(display, None, "clean", (), digest_file(path) if digest else None, 0)
+            return FileResult(
+                display, None, ScanVerdict.CLEAN, (), digest_file(path) if digest else None, 0
+            )
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             scanner = BlobScanner(display, extra=EXTRA_SCANNERS)
             fmt = scanner.scan(buf, member=None, depth=0, name=path.name)
     digest_value = digest_file(path) if digest else None
     if fmt is None:
         # no format that a loader executes (config, tokenizer, text): nothing runs on load
-        return FileResult(display, None, "clean", (), digest_value, size)
+        return FileResult(display, None, ScanVerdict.CLEAN, (), digest_value, size)
     findings = tuple(replace(f, subject=Subject(display, digest_value)) for f in scanner.findings)
     return FileResult(display, fmt, _verdict(findings), findings, digest_value, size)
 
@@ -140,25 +148,40 @@ def scan_model(paths: Sequence[str | os.PathLike[str]], *, digest: bool = False)
     return ScanReport(tuple(results))
 
 
-def scan_statement(report: ScanReport) -> Statement:
-    """The ``deployment/model-scan:v1`` statement: one subject per file looked at, model
-    files and the others (a model folder's config is cleared by the same evidence)."""
-    from aisec.core.evidence import ArtifactRef, Statement, predicate_type  # only to attest
+def scan_predicate(report: ScanReport) -> ScanPredicate:
+    """The ``deployment/model-scan`` predicate: one subject per file looked at, model files
+    and the others (a model folder's config is cleared by the same evidence)."""
+    from aisec.core.predicates import SubjectRef
+    from aisec.core.predicates.deployment import ScannedFile, ScanPredicate
 
-    scanned = report.files
-    if not scanned:
+    if not report.files:
         raise InputError("no files were found to attest")
-    subjects: list[ArtifactRef] = []
+    subjects: list[SubjectRef] = []
     seen: set[str] = set()
-    for f in scanned:
+    for f in report.files:
         if f.digest is None:
             raise InputError(f"{f.path}: scanned without a digest; scan with digest=True")
         if f.digest not in seen:
             seen.add(f.digest)
-            subjects.append(ArtifactRef(f.path, f.digest))
-    predicate = {
-        "verdict": report.verdict,
-        "files": [f.to_json() for f in scanned],
-        "findings": [x.to_json() for x in report.findings],
-    }
-    return Statement(tuple(subjects), predicate_type("deployment", "model-scan"), predicate)
+            subjects.append(SubjectRef(name=f.path, digest=f.digest))
+    return ScanPredicate(
+        result=report.verdict.result,
+        findings=report.findings,
+        subjects=tuple(subjects),
+        verdict=report.verdict,
+        files=tuple(
+            ScannedFile(
+                path=f.path,
+                digest=f.digest,
+                format=f.format,
+                verdict=f.verdict,
+                findings=len(f.findings),
+            )
+            for f in report.files
+        ),
+    )
+
+
+def scan_statement(report: ScanReport) -> Statement:
+    """The signed form of :func:`scan_predicate`."""
+    return scan_predicate(report).statement()

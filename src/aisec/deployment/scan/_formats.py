@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any, cast
 
+from aisec.core.controls import Rule
 from aisec.core.findings import Finding
 from aisec.deployment.scan import _rules as rules
 from aisec.deployment.scan._io import DecompressLimitError, RangeReader, decompress_bounded
@@ -108,7 +109,7 @@ class BlobScanner:
     # ---------------------------------------------------------------- helpers
     def add(
         self,
-        rule: rules.Rule,
+        rule: Rule,
         detail: str,
         member: str | None,
         offset: int | None = None,

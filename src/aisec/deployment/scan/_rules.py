@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from aisec.core.findings import Finding, Mappings, Severity, Subject
+from aisec.core.controls import Rule
+from aisec.core.findings import Finding, Mappings, Region, Severity
 
-__all__ = ["RULES", "Rule", "make_finding"]
+__all__ = ["RULES", "make_finding"]
 
 _SUPPLY = ("AML.T0010", "AML.T0010.003", "AML.T0011.000")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    severity: Severity
-    title: str
-    remediation: str
-    mappings: Mappings
+# loading a model file is running the publisher's code: a supply-chain control (SAIF 1) and
+# the MAP/MANAGE duty to know third-party components (NIST AI RMF MAP 4.1, MANAGE 3.1)
+_SAIF = ("SAIF-1",)
+_NIST = ("MAP 4.1", "MANAGE 3.1")
 
 
 def _rule(
@@ -28,15 +23,18 @@ def _rule(
     title: str,
     remediation: str,
     *,
+    rationale: str,
     atlas: tuple[str, ...] = _SUPPLY,
     owasp: tuple[str, ...] = ("LLM03",),
 ) -> Rule:
     return Rule(
         id=f"AISEC-DEP-{num:03d}",
+        stage="deployment",
         severity=severity,
         title=title,
         remediation=remediation,
-        mappings=Mappings(atlas=atlas, owasp_llm=owasp),
+        mappings=Mappings(atlas=atlas, owasp_llm=owasp, saif=_SAIF, nist_ai_rmf=_NIST),
+        rationale=rationale,
     )
 
 
@@ -51,12 +49,20 @@ DANGEROUS_CALLABLE = _rule(
     Severity.CRITICAL,
     "Pickle calls a callable that can execute code or reach the system",
     _CONVERT,
+    rationale=(
+        "A pickle that calls os.system, exec or a network function runs the attacker's code the "
+        "moment the model is loaded."
+    ),
 )
 UNSAFE_CALLABLE = _rule(
     2,
     Severity.HIGH,
     "Pickle reaches a callable outside the allowlist of safe reconstructors",
     _CONVERT,
+    rationale=(
+        "Any callable outside the reconstructors a framework needs may be a gadget; unknown means"
+        " unsafe to load."
+    ),
 )
 UNVERIFIED = _rule(
     3,
@@ -64,6 +70,10 @@ UNVERIFIED = _rule(
     "File could not be verified safe",
     "Treat the file as unsafe: it is truncated, malformed, over a resource bound, or in a "
     "form the scanner cannot read fully. Re-export it from its source as SafeTensors.",
+    rationale=(
+        "A file the scanner cannot read fully may hide what a loader would execute; it is never "
+        "reported clean."
+    ),
 )
 ARCHIVE_EVASION = _rule(
     4,
@@ -71,30 +81,46 @@ ARCHIVE_EVASION = _rule(
     "Archive structure that loaders and scanners read differently",
     "Rebuild the archive from its source; a checkpoint whose zip headers disagree, whose CRC "
     "is wrong or whose entries overlap was tampered with or built to evade scanners.",
+    rationale=(
+        "Archives that parse differently in the scanner and the loader are how scanner bypasses "
+        "smuggle pickles."
+    ),
 )
 KERAS_LAMBDA = _rule(
     5,
     Severity.CRITICAL,
     "Keras model contains a Lambda layer (serialized Python code)",
     "Replace the Lambda layer with a registered layer class; load with safe_mode=True.",
+    rationale=(
+        "A Lambda layer stores Python bytecode that Keras runs when the model is loaded without "
+        "safe mode."
+    ),
 )
 KERAS_CUSTOM = _rule(
     6,
     Severity.HIGH,
     "Keras model refers to a custom object (code outside Keras)",
     "Review the custom class and load only with the reviewed class registered explicitly.",
+    rationale="A custom object makes the loader import and run code outside Keras.",
 )
 ONNX_EXTERNAL = _rule(
     7,
     Severity.HIGH,
     "ONNX external data path leaves the model folder",
     "Reject the model: external-data locations must be relative paths inside the model folder.",
+    rationale=(
+        "External-data paths outside the model folder let a model read arbitrary files when it is"
+        " loaded."
+    ),
 )
 ONNX_CUSTOM_OP = _rule(
     8,
     Severity.MEDIUM,
     "ONNX graph uses a custom operator domain (needs native code to run)",
     "Load only with a reviewed custom-op library; prefer models using the standard domains.",
+    rationale=(
+        "Custom operator domains need native libraries that run with the serving process's rights."
+    ),
 )
 GGUF_TEMPLATE = _rule(
     9,
@@ -102,6 +128,10 @@ GGUF_TEMPLATE = _rule(
     "GGUF chat template reaches outside the Jinja sandbox",
     "Replace the chat_template metadata with a reviewed template before serving the model.",
     owasp=("LLM03", "LLM04"),
+    rationale=(
+        "A chat template that escapes the Jinja sandbox runs code on the inference server for "
+        "every request."
+    ),
 )
 SAFETENSORS_HEADER = _rule(
     10,
@@ -110,12 +140,20 @@ SAFETENSORS_HEADER = _rule(
     "Re-export the file; loaders disagree on headers with overlapping or out-of-range "
     "offsets, dtype/shape sizes that do not match, or data hidden after the tensors.",
     owasp=("LLM03", "LLM04"),
+    rationale=(
+        "An inconsistent header makes loaders disagree about the tensors, hiding data or crashing"
+        " the server."
+    ),
 )
 GLOBAL_MUTATION = _rule(
     11,
     Severity.HIGH,
     "Pickle changes the state of an imported object (BUILD on a global)",
     _CONVERT,
+    rationale=(
+        "BUILD on an imported object rewrites library state at load time, a way to plant code for"
+        " later."
+    ),
 )
 
 RULES: tuple[Rule, ...] = (
@@ -156,14 +194,7 @@ def make_finding(
     where = (
         path + (f" [{member}]" if member else "") + (f" @{offset}" if offset is not None else "")
     )
-    return Finding(
-        id=rule.id,
-        stage="deployment",
-        severity=rule.severity,
-        title=rule.title,
-        detail=f"{where}: {detail}",
-        subject=Subject(path=path),
-        remediation=rule.remediation,
-        mappings=rule.mappings,
-        evidence=evidence,
-    )
+    region = None
+    if member is not None or offset is not None:
+        region = Region(byte_offset=offset, member=member)
+    return rule.finding(path, f"{where}: {detail}", evidence=evidence, region=region)

@@ -13,15 +13,15 @@ from pathlib import Path
 from aisec.core.findings import Finding
 from aisec.training.infra._load import InputSummary, load_inputs
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules import INFRA_RULES, Hit, InfraRule
+from aisec.training.infra.rules import INFRA_RULES, Hit, InfraCheck
 
 __all__ = [
     "INFRA_RULES",
     "Hit",
+    "InfraCheck",
     "InfraContext",
     "InfraModel",
     "InfraReport",
-    "InfraRule",
     "InputSummary",
     "check_infra",
     "load_inputs",
@@ -39,7 +39,7 @@ def check_infra(
     paths: Sequence[Path],
     context: InfraContext | None = None,
     *,
-    rules: Sequence[InfraRule] = INFRA_RULES,
+    rules: Sequence[InfraCheck] = INFRA_RULES,
 ) -> InfraReport:
     """Run ``rules`` over every file; the files' own VPCs/subnets join the cluster range."""
     model, inputs = load_inputs(paths)

@@ -23,11 +23,11 @@ from aisec.training.infra.rules import (
     public_ip,
     unencrypted_storage,
 )
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, InfraCheck
 
-__all__ = ["INFRA_RULES", "Hit", "InfraRule"]
+__all__ = ["INFRA_RULES", "Hit", "InfraCheck"]
 
-INFRA_RULES: tuple[InfraRule, ...] = (
+INFRA_RULES: tuple[InfraCheck, ...] = (
     ingress_admin.RULE,
     ingress_anywhere.RULE,
     ingress_outside.RULE,

@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from aisec.core.controls import Rule
 from aisec.core.findings import Finding, Mappings, Severity, Subject
 from aisec.training.infra._model import InfraContext, InfraModel, IPNet, NetRule
 
-__all__ = ["Hit", "InfraRule", "net_fix"]
+__all__ = ["Hit", "InfraCheck", "infra_rule", "net_fix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,41 +28,76 @@ Check = Callable[[InfraModel, InfraContext], Iterable[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
-class InfraRule:
-    """A rule is data plus one small check function. ``fixture`` names its test folder
-    under tests/training/fixtures/ (a ``bad`` file it must flag and a ``good`` one it
-    must not)."""
+class InfraCheck:
+    """A :class:`~aisec.core.controls.Rule` and the small check function that fires it.
 
-    id: str
-    severity: Severity
-    title: str
-    remediation: str
-    mappings: Mappings
+    ``fixture`` names its test folder under tests/training/fixtures/ (a ``bad`` file it
+    must flag and a ``good`` one it must not); ``target`` is what it protects.
+    """
+
+    rule: Rule
     check: Check
     fixture: str
     target: str  # "training cluster" or "inference container"
 
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def title(self) -> str:
+        return self.rule.title
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def remediation(self) -> str:
+        return self.rule.remediation
+
+    @property
+    def mappings(self) -> Mappings:
+        return self.rule.mappings
+
     def run(self, model: InfraModel, context: InfraContext) -> list[Finding]:
         return [
             Finding(
-                id=self.id,
+                id=self.rule.id,
                 stage="training",
-                severity=self.severity,
-                title=self.title,
+                severity=self.rule.severity,
+                title=self.rule.title,
                 detail=f"{hit.address}: {hit.detail}",
                 subject=Subject(path=hit.file),
-                remediation=f"{self.remediation} Fixed rule:\n{hit.fix}",
-                mappings=self.mappings,
+                remediation=f"{self.rule.remediation} Fixed rule:\n{hit.fix}",
+                mappings=self.rule.mappings,
                 evidence={
                     "file": hit.file,
                     "resource": hit.address,
-                    "rule": self.id,
+                    "rule": self.rule.id,
                     "current": hit.current,
                     "fix": hit.fix,
                 },
             )
             for hit in self.check(model, context)
         ]
+
+
+def infra_rule(
+    *,
+    id: str,
+    severity: Severity,
+    title: str,
+    remediation: str,
+    mappings: Mappings,
+    check: Check,
+    fixture: str,
+    target: str,
+    rationale: str = "",
+) -> InfraCheck:
+    """Declare an infrastructure rule (a core :class:`Rule`) with its check."""
+    rule = Rule(id, "training", severity, title, remediation, mappings, rationale)
+    return InfraCheck(rule, check, fixture, target)
 
 
 def _ports(rule: NetRule, ports: tuple[int, int] | None, proto: str | None) -> tuple[str, int, int]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel, IPNet, NetRule
-from aisec.training.infra.rules._base import Hit, InfraRule, net_fix
+from aisec.training.infra.rules._base import Hit, infra_rule, net_fix
 
 EXFIL = Mappings(
     atlas=("AML.T0025", "AML.T0035"),
@@ -54,7 +54,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-104",
     severity=Severity.HIGH,
     title="Allow-all egress from training nodes",
@@ -65,4 +65,5 @@ RULE = InfraRule(
     check=check,
     fixture="egress_all",
     target="training cluster",
+    rationale="A compromised node with open egress can send the weights and data anywhere.",
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule, net_fix
+from aisec.training.infra.rules._base import Hit, infra_rule, net_fix
 from aisec.training.infra.rules.egress_all import EXFIL, allowed_peers, disallowed, host_note
 
 
@@ -28,7 +28,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-105",
     severity=Severity.HIGH,
     title="Egress from training nodes beyond the allowlist",
@@ -38,4 +38,5 @@ RULE = InfraRule(
     check=check,
     fixture="egress_port",
     target="training cluster",
+    rationale="Egress beyond the registry and logging endpoints is an exfiltration path.",
 )

@@ -8,9 +8,9 @@ from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import ANYWHERE, InfraContext, InfraModel
 from aisec.training.infra.rules._base import (
     Hit,
-    InfraRule,
     cluster_note,
     cluster_or_placeholder,
+    infra_rule,
     net_fix,
 )
 
@@ -36,7 +36,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-101",
     severity=Severity.HIGH,
     title="SSH/RDP to training nodes from outside the cluster",
@@ -51,4 +51,7 @@ RULE = InfraRule(
     check=check,
     fixture="ingress_admin",
     target="training cluster",
+    rationale=(
+        "Admin ports reachable from outside let a stolen bastion key reach every training node."
+    ),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import ANYWHERE, InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule, cluster_or_placeholder, net_fix
+from aisec.training.infra.rules._base import Hit, cluster_or_placeholder, infra_rule, net_fix
 
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
@@ -23,7 +23,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-102",
     severity=Severity.CRITICAL,
     title="Ingress to training nodes from anywhere",
@@ -37,4 +37,5 @@ RULE = InfraRule(
     check=check,
     fixture="ingress_anywhere",
     target="training cluster",
+    rationale="Ingress from anywhere exposes training nodes and their weights to the internet.",
 )

@@ -8,9 +8,9 @@ from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import ANYWHERE, InfraContext, InfraModel
 from aisec.training.infra.rules._base import (
     Hit,
-    InfraRule,
     cluster_note,
     cluster_or_placeholder,
+    infra_rule,
     net_fix,
 )
 from aisec.training.infra.rules.ingress_admin import ADMIN_PORTS
@@ -32,7 +32,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-103",
     severity=Severity.MEDIUM,
     title="Ingress to training nodes from outside the cluster",
@@ -46,4 +46,7 @@ RULE = InfraRule(
     check=check,
     fixture="ingress_outside",
     target="training cluster",
+    rationale=(
+        "Ingress from outside the cluster widens who can reach nodes holding data and weights."
+    ),
 )

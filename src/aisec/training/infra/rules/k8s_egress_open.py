@@ -9,7 +9,7 @@ from typing import Any
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import ANYWHERE, InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 
 def _dns_only(rule: Mapping[str, Any]) -> bool:
@@ -53,7 +53,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
             yield Hit(p.file, p.address, f"egress[{i}]: {problem}", str(dict(rule)), fix.rstrip())
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-202",
     severity=Severity.HIGH,
     title="NetworkPolicy allows egress beyond serving needs",
@@ -67,4 +67,7 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_egress_open",
     target="inference container",
+    rationale=(
+        "Egress beyond the input queue and output endpoint lets a compromised server exfiltrate."
+    ),
 )

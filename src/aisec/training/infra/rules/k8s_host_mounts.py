@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
@@ -30,7 +30,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
             )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-206",
     severity=Severity.HIGH,
     title="Host mounts or host namespaces in an inference pod",
@@ -44,4 +44,5 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_host_mounts",
     target="inference container",
+    rationale="Host mounts and namespaces break the container boundary around the model server.",
 )

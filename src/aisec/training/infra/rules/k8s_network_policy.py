@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
@@ -42,7 +42,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-201",
     severity=Severity.HIGH,
     title="Inference pods without a NetworkPolicy",
@@ -56,4 +56,5 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_network_policy",
     target="inference container",
+    rationale="Without a NetworkPolicy an inference pod can reach every service in the cluster.",
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 from aisec.core.findings import Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 from aisec.training.infra.rules._k8s import CONTAINER, container_name, effective
 
 DANGEROUS_CAPS = {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH"}
@@ -40,7 +40,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                 )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-204",
     severity=Severity.CRITICAL,
     title="Privileged inference container",
@@ -49,4 +49,5 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_privileged",
     target="inference container",
+    rationale="A privileged container can take over its node and every model on it.",
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 from aisec.training.infra.rules._k8s import CONTAINER, container_name, effective
 
 FIX = "securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001"
@@ -30,7 +30,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
             yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, FIX)
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-205",
     severity=Severity.HIGH,
     title="Inference container runs as root",
@@ -39,4 +39,7 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_root",
     target="inference container",
+    rationale=(
+        "Root in the container turns any code-execution bug into control of the serving host."
+    ),
 )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
@@ -33,7 +33,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-207",
     severity=Severity.MEDIUM,
     title="Service-account token mounted without need",
@@ -47,4 +47,5 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_sa_token",
     target="inference container",
+    rationale="A mounted service-account token lets a compromised pod talk to the Kubernetes API.",
 )

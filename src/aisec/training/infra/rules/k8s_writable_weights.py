@@ -8,7 +8,7 @@ from typing import Any
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 from aisec.training.infra.rules._k8s import container_name
 
 WEIGHTS = re.compile(r"model|weight|checkpoint|ckpt|safetensors|adapter|lora", re.IGNORECASE)
@@ -49,7 +49,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                 )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-203",
     severity=Severity.HIGH,
     title="Writable model-weight mount in an inference container",
@@ -63,4 +63,5 @@ RULE = InfraRule(
     check=check,
     fixture="k8s_writable_weights",
     target="inference container",
+    rationale="A writable weight mount lets a compromised server replace the model it serves.",
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 _FIX = {
     "aws_instance": "associate_public_ip_address = false",
@@ -32,7 +32,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         )
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-106",
     severity=Severity.HIGH,
     title="Public IP on a training node",
@@ -46,4 +46,7 @@ RULE = InfraRule(
     check=check,
     fixture="public_ip",
     target="training cluster",
+    rationale=(
+        "A public address makes a training node reachable and able to send from outside the VPC."
+    ),
 )

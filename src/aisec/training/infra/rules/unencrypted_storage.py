@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from aisec.core.findings import Mappings, Severity
 from aisec.training.infra._model import InfraContext, InfraModel
-from aisec.training.infra.rules._base import Hit, InfraRule
+from aisec.training.infra.rules._base import Hit, infra_rule
 
 _FIX = {
     "bucket": (
@@ -40,7 +40,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         yield Hit(s.file, s.address, f"{s.kind} not encrypted at rest: {s.reason}", s.reason, fix)
 
 
-RULE = InfraRule(
+RULE = infra_rule(
     id="AISEC-TRN-107",
     severity=Severity.HIGH,
     title="Unencrypted storage for weights or training data",
@@ -54,4 +54,7 @@ RULE = InfraRule(
     check=check,
     fixture="unencrypted_storage",
     target="training cluster",
+    rationale=(
+        "Unencrypted volumes and buckets leak weights and training data when storage is exposed."
+    ),
 )
