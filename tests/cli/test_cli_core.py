@@ -101,9 +101,9 @@ def test_evidence_add_list_show_verify(capsys: pytest.CaptureFixture[str], tmp_p
     assert [e["index"] for e in entries] == [0, 1, 2] and entries[0]["stage"] == "data"
     code, out, _ = run(capsys, "evidence", "show", "1", "-f", "json")
     assert json.loads(out)["inclusion"]["verified"] is True
-    code, out, _ = run(capsys, "evidence", "verify", "--key", pub)
+    code, out, _ = run(capsys, "evidence", "verify", "--trust", pub)
     assert code == 0 and "verified" in out
-    code, out, _ = run(capsys, "evidence", "verify", "--key", pub, "-f", "json")
+    code, out, _ = run(capsys, "evidence", "verify", "--trust", pub, "-f", "json")
     assert json.loads(out)["ok"] is True
     code, out, _ = run(capsys, "evidence", "consistency", "1", "3")
     assert code == 0 and json.loads(out)["verified"] is True
@@ -122,7 +122,7 @@ def test_verify_names_tampered_entry_exit_1(
     )
     con.commit()
     con.close()
-    code, out, _ = run(capsys, "evidence", "verify", "--key", ".aisec/keys/aisec.pub")
+    code, out, _ = run(capsys, "evidence", "verify", "--trust", ".aisec/keys/aisec.pub")
     assert code == 1
     assert "TAMPERED" in out and "entry #1 was changed" in out
 
@@ -132,7 +132,7 @@ def test_verify_with_a_different_key_exit_1(
 ) -> None:
     _setup_log(capsys, tmp_path, n=2)
     assert run(capsys, "keys", "generate", "--out", "other.key")[0] == 0
-    code, out, _ = run(capsys, "evidence", "verify", "--key", "other.pub", "-f", "json")
+    code, out, _ = run(capsys, "evidence", "verify", "--trust", "other.pub", "-f", "json")
     assert code == 1
     assert {p["kind"] for p in json.loads(out)["problems"]} == {"bad-signature", "tree-head"}
 
@@ -158,7 +158,7 @@ def test_bad_key_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     for args in (
         ("evidence", "add", "f0.txt", "--key", "junk.key"),
         ("evidence", "add", "f0.txt", "--key", "absent.key"),
-        ("evidence", "verify", "--key", "junk.key"),
+        ("evidence", "verify", "--trust", "junk.key"),
     ):
         code, _, err = run(capsys, *args)
         assert code == 2, args
@@ -170,7 +170,7 @@ def test_export_then_verify_offline(capsys: pytest.CaptureFixture[str], tmp_path
     _setup_log(capsys, tmp_path)
     assert run(capsys, "evidence", "export", "-o", "log.jsonl")[0] == 0
     code, out, _ = run(
-        capsys, "evidence", "verify", "--export", "log.jsonl", "--key", ".aisec/keys/aisec.pub"
+        capsys, "evidence", "verify", "--export", "log.jsonl", "--trust", ".aisec/keys/aisec.pub"
     )
     assert code == 0, out
     (tmp_path / "bad.jsonl").write_text(

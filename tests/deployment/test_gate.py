@@ -23,8 +23,8 @@ from aisec.core.digest import digest_bytes, digest_file, digest_path
 from aisec.core.evidence import EvidenceStore, SigningKey, generate_keypair
 from aisec.core.predicates import Predicate, SubjectRef
 from aisec.core.predicates.data import AuditPredicate, AuditRisk
-from aisec.core.predicates.deployment import ScannedFile, ScanPredicate
-from aisec.core.predicates.enums import ScanVerdict
+from aisec.core.predicates.deployment import GatePredicate, ScannedFile, ScanPredicate
+from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict
 from aisec.core.predicates.evaluation import CategoryResult, RedteamPredicate
 from aisec.deployment.gate import GATE_PREDICATE, GateDecision, check_deployment
 from aisec.deployment.gate_policy import load_policy
@@ -265,19 +265,21 @@ def test_cli_allow_deny_and_record(
 ) -> None:
     key = str(world.root / "keys" / "evidence.key")
     args = ["gate", "check", str(world.model), "--policy", str(world.policy)]
-    code, out, _ = run(capsys, *args, "--evidence-key", key)
+    code, out, _ = run(capsys, *args, "--key", key)
     assert code == 0
     assert out.startswith("ALLOW: ")
     (world.model / "weights.pkl").write_bytes(b"\x80\x04N.")
-    code, out, _ = run(capsys, *args, "--evidence-key", key, "-f", "json")
+    code, out, _ = run(capsys, *args, "--key", key, "-f", "json")
     assert code == 1
     body = json.loads(out)
     assert body["schema"] == "aisec.gate-decision/v1"
     assert body["decision"] == "deny"
     assert any(r["path"] == "weights.pkl" and not r["ok"] for r in body["reasons"])
     decisions = world.store.entries(predicate_type=GATE_PREDICATE)
-    assert [e.statement.predicate["decision"] for e in decisions] == ["allow", "deny"]
-    assert decisions[0].statement.predicate["policy_digest"] == digest_file(world.policy)
+    gates = [GatePredicate.from_statement(e.statement) for e in decisions]
+    assert [g.decision for g in gates] == [GateDecisionKind.ALLOW, GateDecisionKind.DENY]
+    assert gates[0].policy_digest == digest_file(world.policy)
+    assert {"AISEC-DEP-051", "AISEC-DEP-052", "AISEC-DEP-053"} <= {f.id for f in gates[1].findings}
 
 
 def test_cli_bad_key_in_policy_is_one_line_exit_2(

@@ -19,6 +19,7 @@ from aisec.cli._common import (
     key_option,
     open_output,
     output_option,
+    plural,
     stderr_console,
     stdout_console,
     write_json,
@@ -300,7 +301,7 @@ def _load_witness(path: Path | None) -> TreeHead | None:
 
 @evidence_group.command(name="verify")
 @click.option(
-    "--key",
+    "--trust",
     "keys",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -375,7 +376,7 @@ def _print_report(report: VerifyReport, where: str, con: Any) -> None:
         con.print(f"  signatures checked against pinned key(s) {pinned}")
     else:
         con.print(
-            "  [yellow]note[/]: no --key given; signatures were checked against the keys "
+            "  [yellow]note[/]: no --trust key given; signatures were checked against the keys "
             "recorded in the log itself"
         )
     if report.ok and report.witness_size is not None:
@@ -383,4 +384,4 @@ def _print_report(report: VerifyReport, where: str, con: Any) -> None:
 
 
 def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+    return plural(n, one, many)

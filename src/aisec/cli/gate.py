@@ -5,21 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 
-from aisec.cli._common import (
-    EXIT_FINDINGS,
-    OutputFormat,
-    byte_progress,
-    db_option,
-    format_option,
-    open_output,
-    output_option,
-    stderr_console,
-    stdout_console,
-    write_json,
-)
-from aisec.core.evidence import EvidenceStore, default_key_path, load_signing_key
-from aisec.deployment.gate import check_deployment, gate_statement
+from aisec.cli._common import ControlOptions, OutputFormat, byte_progress, control_options
+from aisec.core.evidence import EvidenceStore
+from aisec.deployment.gate import GateOutcome, check_deployment
 from aisec.deployment.gate_policy import load_policy
 
 __all__ = ["gate_group"]
@@ -39,46 +29,24 @@ def gate_group() -> None:
     required=True,
     help="Gate policy (YAML); see docs/gate.md.",
 )
-@click.option(
-    "--evidence-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="AISEC_KEY",
-    default=None,
-    help="Private key that signs the gate decision [env AISEC_KEY; default: .aisec/keys/aisec.key]",
-)
-@click.option(
-    "--no-record", is_flag=True, default=False, help="Do not record the decision as evidence."
-)
-@db_option()
-@format_option()
-@output_option()
-def check(
-    model_dir: Path,
-    policy_path: Path,
-    evidence_key: Path | None,
-    no_record: bool,
-    db: str | None,
-    fmt: OutputFormat,
-    output: Path,
-) -> None:
-    """Check MODEL_DIR against POLICY. Exit 0 allow, 1 deny, 2 bad policy or input."""
+@control_options(formats=(OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.SARIF))
+def check(model_dir: Path, policy_path: Path, opts: ControlOptions) -> None:
+    """Check MODEL_DIR against POLICY. Exit 0 allow, 1 deny, 2 bad policy or input.
+
+    The decision is signed into the evidence store (with --key or the default key); the
+    keys it trusts for the evidence come from the policy.
+    """
     policy = load_policy(policy_path)
-    key = None if no_record else load_signing_key(evidence_key or default_key_path())
-    with EvidenceStore.open(db) as store:
-        with byte_progress("hashing") as progress:
-            decision = check_deployment(model_dir, policy, store, progress=progress)
-        index = None if key is None else store.record(gate_statement(decision), key).index
-    with open_output(output) as fh:
-        if fmt is OutputFormat.JSON:
-            write_json(decision.to_json() | {"evidence_index": index}, fh)
-        else:
-            con = stdout_console(fh)
-            con.print(
-                f"{decision.decision.upper()}: {model_dir} ({decision.model_digest})", markup=False
-            )
-            for r in decision.reasons:
-                con.print(f"  {'ok  ' if r.ok else 'FAIL'} {r.check:<9} {r.message}", markup=False)
-    if index is not None:
-        stderr_console().print(f"recorded decision as entry #{index}", markup=False)
-    if not decision.allow:
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+    opts.recorder()  # a missing or locked key fails before the model is hashed
+    with EvidenceStore.open(opts.db) as store, byte_progress("hashing") as progress:
+        decision = check_deployment(model_dir, policy, store, progress=progress)
+    outcome = GateOutcome(decision)
+
+    def text(con: Console) -> None:
+        con.print(
+            f"{decision.decision.upper()}: {model_dir} ({decision.model_digest})", markup=False
+        )
+        for r in decision.reasons:
+            con.print(f"  {'ok  ' if r.ok else 'FAIL'} {r.check:<9} {r.message}", markup=False)
+
+    opts.finish(outcome, text=text, fail=not decision.allow)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aisec.core.evidence import EvidenceStore, SigningKey, generate_keypair, load_signing_key
+from aisec.core.evidence.recorder import StoreRecorder
 
 __all__ = ["DemoContext", "StageSummary"]
 
@@ -64,6 +65,11 @@ class DemoContext:
         url = f"sqlite:///{home / 'evidence.db'}"
         with EvidenceStore.open(url, witness_dir=home / "witness") as store:
             yield cls(workdir, home, key_path, key, store, say)
+
+    @property
+    def recorder(self) -> StoreRecorder:
+        """The demo's one recorder: every stage records through it, as the CLI does."""
+        return StoreRecorder.for_store(self.store, self.key)
 
     @property
     def store_url(self) -> str:

@@ -31,6 +31,7 @@ from aisec.core.controls import ControlResult
 from aisec.core.digest import Manifest, digest_file
 from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import PublicKey, Statement, load_public_key
+from aisec.core.findings import Finding
 from aisec.core.predicates._base import InputRef, Predicate, SubjectRef
 from aisec.core.predicates.data import AuditPredicate
 from aisec.core.predicates.deployment import (
@@ -58,6 +59,7 @@ __all__ = [
     "GATE_PREDICATE",
     "FileVerdict",
     "GateDecision",
+    "GateOutcome",
     "Reason",
     "check_deployment",
     "gate_predicate",
@@ -443,6 +445,23 @@ def _check_dataset(digest: str, max_risk: float, evidence: _Evidence) -> Reason:
             f"not below {max_risk:g}",
         )
     return Reason("data", True, f"dataset {_abbrev(digest)}: audited, risk below {max_risk:g}")
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A decision as a control outcome: its failed reasons as findings, its predicate."""
+
+    decision: GateDecision
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return gate_predicate(self.decision).findings
+
+    def to_json(self) -> dict[str, Any]:
+        return self.decision.to_json()
+
+    def predicates(self) -> tuple[GatePredicate]:
+        return (gate_predicate(self.decision),)
 
 
 def gate_predicate(decision: GateDecision) -> GatePredicate:
