@@ -64,7 +64,7 @@ def demo_command(workdir: Path, fmt: OutputFormat, output: Path) -> None:
                 f"  aisec dashboard --db {db}   # then open http://127.0.0.1:8700/", markup=False
             )
             con.print(
-                f"  aisec evidence verify --db {db} --key {result.public_key_path}", markup=False
+                f"  aisec evidence verify --db {db} --trust {result.public_key_path}", markup=False
             )
     if not result.ok:
         raise click.exceptions.Exit(EXIT_FINDINGS)
