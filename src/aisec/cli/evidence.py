@@ -385,3 +385,126 @@ def _print_report(report: VerifyReport, where: str, con: Any) -> None:
 
 def _plural(n: int, one: str, many: str) -> str:
     return plural(n, one, many)
+
+
+def _chain_roots(target: str) -> tuple[list[str], list[str], str]:
+    """(roots, files, shown): a digest, a file, or a folder's digest and its files'."""
+    from aisec.core.digest import digest_file, digest_path, parse_digest
+
+    path = Path(target)
+    if path.exists():
+        if path.is_dir():
+            manifest = digest_path(path)
+            return [manifest.digest], [e.digest for e in manifest.entries], str(path)
+        return [digest_file(path)], [], str(path)
+    if target.startswith("sha256:") or len(target) == 64:
+        return [parse_digest(target)], [], target
+    raise InputError(f"{target}: neither a file, a folder nor a sha256 digest", path=target)
+
+
+@evidence_group.command(name="chain")
+@click.argument("target")
+@click.option(
+    "--trust",
+    "keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only evidence signed by this public key counts (repeatable; default: the log's keys).",
+)
+@click.option(
+    "--max-age-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Evidence older than this is a gap.",
+)
+@click.option(
+    "--until",
+    type=click.Choice(["data", "training", "evaluation", "deployment", "inference", "monitoring"]),
+    default="monitoring",
+    show_default=True,
+    help="The last lifecycle stage the chain must reach.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
+    default="text",
+    show_default=True,
+)
+@output_option()
+@db_option()
+def chain(
+    target: str,
+    keys: tuple[Path, ...],
+    max_age_days: float | None,
+    until: str,
+    fmt: str,
+    output: Path,
+    db: str | None,
+) -> None:
+    """Walk the chain of evidence of TARGET (a file, a model folder or a digest), both ways.
+
+    Prints each stage's links (result, signer, time) and the gaps: a stage without evidence,
+    an untrusted signer, expired or unreadable evidence, a link to a digest nothing is about.
+    Exit 1 when there is a gap, so CI can require a complete chain.
+    """
+    from datetime import timedelta
+
+    from aisec.core.evidence.chain import walk_chain
+
+    pinned = [load_public_key(k) for k in keys]
+    roots, files, shown = _chain_roots(target)
+    with EvidenceStore.open(db, create=False) as store:
+        found = walk_chain(
+            store,
+            roots,
+            files=files,
+            keys=pinned or None,
+            max_age=None if max_age_days is None else timedelta(days=max_age_days),
+            until=until,
+        )
+    with open_output(output) as fh:
+        if fmt == "json":
+            write_json(found.to_json(), fh)
+        elif fmt == "dot":
+            fh.write(found.to_dot())
+        elif fmt == "mermaid":
+            fh.write(found.to_mermaid())
+        else:
+            _print_chain(found, shown, stdout_console(fh))
+    stages_ok = sum(1 for st in found.stages if found.stage_state(st) == "ok")
+    stderr_console().print(
+        f"{shown}: {stages_ok} of {plural(len(found.stages), 'stage')} with evidence, "
+        f"{plural(len(found.gaps), 'gap')}",
+        markup=False,
+    )
+    _exit(EXIT_FINDINGS if found.gaps else 0)
+
+
+def _print_chain(found: Any, shown: str, con: Any) -> None:
+    con.print(f"chain of evidence of {shown} ({found.root[:19]}…)", markup=False)
+    table = Table("stage", "state", "entry", "control", "result", "signer", "time", "via", box=None)
+    for st in found.stages:
+        links = found.stage_links(st)
+        state = found.stage_state(st)
+        if not links:
+            table.add_row(st, state, "-", "-", "-", "-", "-", "-")
+        for i, x in enumerate(links):
+            table.add_row(
+                st if i == 0 else "",
+                state if i == 0 else "",
+                f"#{x.index}",
+                x.control,
+                x.result.value if x.result is not None else "-",
+                f"{x.signer[:12]}…" + ("" if x.trusted else " (untrusted)"),
+                (x.time or "")[:19],
+                x.relation.value,
+            )
+    con.print(table)
+    if found.gaps:
+        con.print("gaps:", markup=False)
+        for g in found.gaps:
+            con.print(f"  - {g.stage}: {g.kind.value}: {g.message}", markup=False)
+    if found.truncated:
+        con.print("  (the walk stopped at its bound of links; narrow it with a digest)")

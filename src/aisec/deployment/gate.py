@@ -104,6 +104,8 @@ class GateDecision:
     policy_digest: str
     policy_source: str
     ignored: tuple[str, ...] = field(default=())
+    #: what else the decision read, by digest: (name, digest, role)
+    read: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def decision(self) -> Literal["allow", "deny"]:
@@ -293,6 +295,13 @@ def check_deployment(
         sniffed = files + _ignored_files(root, ignored)
         reasons += _check_formats(sniffed, pol.formats.allow, allow_other=pol.formats.allow_other)
 
+    read: list[tuple[str, str, str]] = []
+    if pol.data is not None:
+        read += [("training data", d, "requires:dataset") for d in pol.data.datasets]
+    if pol.redteam is not None and pol.redteam.system_prompt is not None:
+        prompt = loaded.resolve(pol.redteam.system_prompt)
+        if prompt.is_file():
+            read.append((prompt.name, digest_file(prompt), "requires:system-prompt"))
     if pol.evidence is not None:
         ev = pol.evidence
         evidence = _Evidence(
@@ -318,6 +327,7 @@ def check_deployment(
         policy_digest=loaded.digest,
         policy_source=loaded.source,
         ignored=ignored,
+        read=tuple(read),
     )
 
 
@@ -471,7 +481,8 @@ def gate_predicate(decision: GateDecision) -> GatePredicate:
         RULE_FOR_CHECK[r.check].finding(r.path or name, r.message, digest=decision.model_digest)
         for r in decision.failures
     )
-    inputs = []
+    inputs = [InputRef(name=f.path, digest=f.digest, role="model-file") for f in decision.files]
+    inputs += [InputRef(name=n, digest=d, role=r) for n, d, r in decision.read]
     if decision.policy_digest:
         inputs.append(InputRef(name="policy", digest=decision.policy_digest, role="policy"))
     return GatePredicate(

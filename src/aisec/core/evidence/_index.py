@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from aisec.core.errors import FormatError
-from aisec.core.evidence._tables import entries_t, findings_t, runs_t, subjects_t
+from aisec.core.evidence._tables import entries_t, findings_t, inputs_t, runs_t, subjects_t
 from aisec.core.evidence.attestation import Envelope, Statement
 from aisec.core.evidence.verify import Problem, ProblemKind
 from aisec.core.findings import finding_from_json
@@ -26,6 +26,7 @@ __all__ = ["Derived", "derive", "entry_stage", "verify_indexes", "write_derived"
 @dataclass(frozen=True)
 class Derived:
     subjects: list[dict[str, Any]]
+    inputs: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     run: dict[str, Any] | None
 
@@ -47,6 +48,21 @@ def derive(index: int, statement: Statement) -> Derived:
         {"idx": index, "ordinal": i, "name": s.name, "digest": s.digest}
         for i, s in enumerate(statement.subjects)
     ]
+    inputs = []
+    raw_inputs = statement.predicate.get("inputs")
+    if statement.predicate_type.startswith("urn:aisec:") and isinstance(raw_inputs, list):
+        # the common envelope's inputs (validated against the model on append)
+        for i, item in enumerate(raw_inputs):
+            if isinstance(item, dict) and isinstance(item.get("digest"), str):
+                inputs.append(
+                    {
+                        "idx": index,
+                        "ordinal": i,
+                        "name": str(item.get("name", "")),
+                        "digest": item["digest"],
+                        "role": str(item.get("role", ""))[:64],
+                    }
+                )
     findings = []
     for i, raw in enumerate(statement.predicate.get("findings") or []):
         f = finding_from_json(raw)
@@ -65,7 +81,7 @@ def derive(index: int, statement: Statement) -> Derived:
     run = None
     if isinstance(run_raw, dict) and run_raw.get("id"):
         run = {"run_id": str(run_raw["id"]), "status": run_raw.get("status")}
-    return Derived(subjects=subjects, findings=findings, run=run)
+    return Derived(subjects=subjects, inputs=inputs, findings=findings, run=run)
 
 
 def _group(rows: Iterator[Any]) -> dict[int, list[dict[str, Any]]]:
@@ -84,6 +100,8 @@ def write_derived(conn: Connection, index: int, statement: Statement, created: s
     d = derive(index, statement)
     if d.subjects:
         conn.execute(subjects_t.insert(), d.subjects)
+    if d.inputs:
+        conn.execute(inputs_t.insert(), d.inputs)
     if d.findings:
         conn.execute(findings_t.insert(), d.findings)
     if d.run is None:
@@ -121,6 +139,7 @@ def verify_indexes(
     """Derived rows against signed content; positions shifted by a removal are skipped."""
     problems = []
     subj = _group(conn.execute(sa.select(subjects_t)).mappings())
+    ins = _group(conn.execute(sa.select(inputs_t)).mappings())
     finds = _group(conn.execute(sa.select(findings_t)).mappings())
     runs = {r["run_id"]: dict(r) for r in conn.execute(sa.select(runs_t)).mappings()}
     entry_rows = conn.execute(sa.select(entries_t).order_by(entries_t.c.idx)).all()
@@ -140,13 +159,14 @@ def verify_indexes(
         if (
             not columns_ok
             or _strip(subj.get(i, [])) != _strip(d.subjects)
+            or _strip(ins.get(i, [])) != _strip(d.inputs)
             or _strip(finds.get(i, [])) != _strip(d.findings)
         ):
             problems.append(
                 Problem(
                     ProblemKind.INDEX,
                     i,
-                    f"entry #{i}: the subject/finding index rows were altered and no "
+                    f"entry #{i}: the subject/input/finding index rows were altered and no "
                     "longer match its signed content",
                 )
             )

@@ -17,6 +17,7 @@ __all__ = [
     "entries_t",
     "findings_t",
     "heads_t",
+    "inputs_t",
     "keys_t",
     "log_state",
     "metadata",
@@ -62,6 +63,17 @@ subjects_t = sa.Table(
     sa.Column("ordinal", sa.Integer, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("digest", sa.String(71), nullable=False, index=True),
+    sa.PrimaryKeyConstraint("idx", "ordinal"),
+)
+# the digests a control read (its predicate's ``inputs``): the edges of the chain of evidence
+inputs_t = sa.Table(
+    "aisec_inputs",
+    metadata,
+    sa.Column("idx", sa.BigInteger, nullable=False, index=True),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(71), nullable=False, index=True),
+    sa.Column("role", sa.String(64), nullable=False),
     sa.PrimaryKeyConstraint("idx", "ordinal"),
 )
 findings_t = sa.Table(

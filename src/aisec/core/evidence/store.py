@@ -33,6 +33,7 @@ from aisec.core.evidence._tables import (
     entries_t,
     findings_t,
     heads_t,
+    inputs_t,
     keys_t,
     log_state,
     metadata,
@@ -345,8 +346,11 @@ class EvidenceStore:
         stage: str | None = None,
         predicate_type: str | None = None,
         subject_digest: str | None = None,
+        input_digest: str | None = None,
         limit: int | None = None,
     ) -> list[LogEntry]:
+        """Entries in log order, filtered by stage, predicate type, a subject's digest or the
+        digest of something they read (an ``inputs`` edge of the chain)."""
         q = sa.select(entries_t).order_by(entries_t.c.idx)
         if stage:
             q = q.where(entries_t.c.stage == stage)
@@ -356,6 +360,12 @@ class EvidenceStore:
             q = q.where(
                 entries_t.c.idx.in_(
                     sa.select(subjects_t.c.idx).where(subjects_t.c.digest == subject_digest)
+                )
+            )
+        if input_digest:
+            q = q.where(
+                entries_t.c.idx.in_(
+                    sa.select(inputs_t.c.idx).where(inputs_t.c.digest == input_digest)
                 )
             )
         if limit:

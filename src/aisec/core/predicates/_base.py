@@ -85,7 +85,8 @@ class InputRef(_Model):
     Roles in use: ``dataset``, ``provenance``, ``model``, ``model-file``, ``base-model``,
     ``system-prompt``, ``tools``, ``rag-corpus``, ``suite``, ``policy``, ``config``,
     ``evidence`` (another attestation, by the digest of its subject), ``source`` (what an
-    artifact was derived from).
+    artifact was derived from). A ``requires:<role>`` input is something a decision checked
+    evidence for (the gate's policy names the training data): not lineage.
     """
 
     name: str
