@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import click
 
@@ -145,8 +146,16 @@ class _LazyGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="aisec")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AISEC_EVIDENCE_ROOT",
+    default=None,
+    help="Folder that paths in signed evidence are relative to [env AISEC_EVIDENCE_ROOT; "
+    "default: the working directory]. Paths outside it are named by file name and digest.",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
+def cli(ctx: click.Context, verbose: int, root: Path | None) -> None:
     """Secure an AI system across its lifecycle: data, training, evaluation,
     deployment, inference, monitoring. Every control signs its evidence.
 
@@ -155,6 +164,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     _configure_logging(verbose)
+    if root is not None:
+        from aisec.core.paths import use_evidence_root
+
+        ctx.with_resource(use_evidence_root(root))
 
 
 def _configure_logging(verbose: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from aisec.core.evidence import EvidenceStore, SigningKey, generate_keypair, load_signing_key
 from aisec.core.evidence.recorder import StoreRecorder
+from aisec.core.paths import use_evidence_root
 
 __all__ = ["DemoContext", "StageSummary"]
 
@@ -63,7 +64,12 @@ class DemoContext:
             key, _, _ = generate_keypair(key_path)
             say(f"key: generated ECDSA P-256 key {key.keyid[:16]}… at {key_path}")
         url = f"sqlite:///{home / 'evidence.db'}"
-        with EvidenceStore.open(url, witness_dir=home / "witness") as store:
+        # the demo's evidence names its files relative to the demo folder: move the folder
+        # anywhere and the log reads and verifies the same
+        with (
+            use_evidence_root(workdir),
+            EvidenceStore.open(url, witness_dir=home / "witness") as store,
+        ):
             yield cls(workdir, home, key_path, key, store, say)
 
     @property

@@ -35,6 +35,7 @@ from aisec.core.controls import ControlResult
 from aisec.core.errors import FormatError
 from aisec.core.evidence.attestation import ArtifactRef, Statement, predicate_type
 from aisec.core.findings import Finding, finding_from_json
+from aisec.core.paths import portable_json, portable_path
 
 __all__ = [
     "Digest",
@@ -135,15 +136,22 @@ class Predicate(_Model):
 
     # ------------------------------------------------------------------ statements
     def to_predicate_json(self) -> dict[str, Any]:
-        """The predicate as signed: every field but ``subjects`` (those are the statement's)."""
-        return self.model_dump(mode="json", exclude={"subjects"})
+        """The predicate as signed: every field but ``subjects`` (those are the statement's),
+        with no local folder in it (paths relative to the evidence root; see
+        :func:`aisec.core.paths.portable_path`)."""
+        data = self.model_dump(mode="json", exclude={"subjects"})
+        for item in data.get("inputs") or []:
+            item["name"] = portable_path(item["name"])
+        for finding in data.get("findings") or []:
+            finding["subject"]["path"] = portable_path(finding["subject"]["path"])
+        return dict(portable_json(data))
 
     def statement(self) -> Statement:
         """The in-toto statement of this predicate; it needs at least one subject."""
         if not self.subjects:
             raise ValueError(f"{type(self).__name__}: a statement needs at least one subject")
         return Statement(
-            tuple(ArtifactRef(s.name, s.digest) for s in self.subjects),
+            tuple(ArtifactRef(portable_path(s.name), s.digest) for s in self.subjects),
             self.predicate_type(),
             self.to_predicate_json(),
         )
