@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from aisec.core.evidence import EvidenceStore, SigningKey
 from aisec.core.findings import Severity
 from aisec.core.frameworks import load_catalog
 from aisec.core.predicates import InputRef, Predicate, RunInfo, SubjectRef, result_of
-from aisec.core.predicates.core import ArtifactInfo, ArtifactPredicate
+from aisec.core.predicates.core import ArtifactInfo, ArtifactPredicate, TriagePredicate
 from aisec.core.predicates.data import AuditPredicate, AuditRisk, AuditSource, ProvenancePredicate
 from aisec.core.predicates.deployment import (
     ConvertedFile,
@@ -30,7 +31,7 @@ from aisec.core.predicates.deployment import (
     ScanPredicate,
     SignaturePredicate,
 )
-from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict
+from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict, TriageState
 from aisec.core.predicates.evaluation import CategoryResult, RedteamPredicate
 from aisec.core.predicates.inference import AlertPredicate, GatewayConfigPredicate, RouteInfo
 from aisec.core.predicates.monitoring import (
@@ -69,6 +70,17 @@ EXAMPLES: dict[str, Callable[[Control], Predicate]] = {
         subjects=_subjects("model"),
         inputs=(InputRef(name="data.csv", digest=d("data.csv"), role="source"),),
         artifacts=(ArtifactInfo(name="model", kind="file", digest=d("model"), files=1, bytes=3),),
+    ),
+    "core/triage": lambda c: TriagePredicate(
+        result=ControlResult.RECORDED,
+        subjects=_subjects("model"),
+        fingerprint="fp:" + "0" * 24,
+        rule_id="AISEC-EVA-004",
+        finding_stage="evaluation",
+        state=TriageState.ACCEPTED_RISK,
+        reason="the prompt holds no secret in production",
+        by="risk-owner@example.com",
+        until=date(2030, 1, 1),
     ),
     "data/provenance": lambda c: ProvenancePredicate(
         result=ControlResult.RECORDED,

@@ -380,3 +380,67 @@ def test_freshness_uses_the_signed_time_not_the_column(world: World) -> None:
     assert not decision.allow
     fails = [r.message for r in decision.reasons if not r.ok]
     assert fails and all("expired" in f for f in fails), fails
+
+
+# --- triage: signed risk acceptances the policy honours ------------------------------------------
+
+
+def _accept(world: World, key: SigningKey, *, days: int, finding: Any) -> int:
+    from aisec.core.evidence.triage import triage_predicate
+    from aisec.core.predicates.enums import TriageState
+
+    until = (datetime.now(UTC) + timedelta(days=days)).date()
+    predicate = triage_predicate(
+        finding,
+        None,
+        state=TriageState.ACCEPTED_RISK,
+        reason="tools need user confirmation in production",
+        by="risk-owner@example.com",
+        until=until,
+    )
+    return world.store.record(predicate.statement(), key).index
+
+
+def test_a_signed_risk_acceptance_is_honoured_until_it_expires(world: World) -> None:
+    from aisec.evaluation._rules import CUSTOM_CATEGORY
+
+    model = digest_path(world.model).digest
+    finding = CUSTOM_CATEGORY.finding(
+        "model", "12 of 40 attacks succeeded", digest=model, evidence={"category": "jailbreak"}
+    )
+    prompt = digest_file(world.root / "system.txt")
+    world.record(
+        RedteamPredicate(
+            result=ControlResult.FAIL,
+            findings=(finding,),
+            subjects=(SubjectRef(name="model", digest=model),),
+            model_digest=model,
+            system_prompt_digest=prompt,
+            suite_digest=digest_bytes(b"suite"),
+            transcripts_digest=digest_bytes(b"transcripts"),
+            confidence=0.95,
+            categories={
+                "jailbreak": CategoryResult(attempts=40, successes=12, rate=0.3, ci=(0.17, 0.46))
+            },
+        )
+    )
+    world.policy.write_text(POLICY % DATASET + "triage:\n  honour: [accepted-risk]\n")
+    assert failures(world.check()) == [
+        "redteam: category 'jailbreak': attack success upper bound 0.460 is not below 0.05"
+    ]
+    # a decision signed by a key the policy does not trust changes nothing
+    _accept(world, world.release_key, days=10, finding=finding)
+    assert not world.check().allow
+    index = _accept(world, world.evidence_key, days=10, finding=finding)
+    decision = world.check()
+    assert decision.allow, failures(decision)
+    accepted = next(r for r in decision.reasons if r.check == "redteam")
+    assert (
+        accepted.triage == (index,) and "accepted: accepted-risk by risk-owner" in accepted.message
+    )
+    # the same decision past its expiry date no longer holds
+    later = datetime.now(UTC) + timedelta(days=11)
+    assert not world.check(now=later).allow
+    # nor does it anywhere the policy does not honour triage
+    world.policy.write_text(POLICY % DATASET)
+    assert not world.check().allow

@@ -38,12 +38,15 @@ from aisec.core.evidence import (
 from aisec.core.evidence.artifact import artifact_statement
 from aisec.core.evidence.merkle import verify_consistency, verify_inclusion
 from aisec.core.findings import (
+    Finding,
     Severity,
     exceeds,
+    finding_from_json,
     findings_to_json,
     findings_to_sarif,
     render_findings_text,
 )
+from aisec.core.predicates.enums import TriageState
 
 __all__ = ["evidence_group"]
 
@@ -268,24 +271,148 @@ def consistency(old_size: int, new_size: int | None, db: str | None, output: Pat
 
 @evidence_group.command(name="findings")
 @click.option("--stage", default=None, help="Only findings of this stage.")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "triaged", "all"]),
+    default="all",
+    show_default=True,
+    help="open: no active triage decision; triaged: accepted, false positive, fixed, suppressed.",
+)
 @db_option()
 @format_option(sarif=True)
 @output_option()
 @fail_on_option()
 def findings(
-    stage: str | None, db: str | None, fmt: OutputFormat, output: Path, fail_on: Severity
+    stage: str | None,
+    status: str,
+    db: str | None,
+    fmt: OutputFormat,
+    output: Path,
+    fail_on: Severity,
 ) -> None:
-    """All findings recorded in the evidence, most severe first."""
+    """All findings recorded in the evidence, most severe first, with their triage state.
+
+    Exit 1 when an open finding (no active triage decision) is at or above --fail-on.
+    """
+    from aisec.core.evidence.triage import triage_states
+
     with EvidenceStore.open(db, create=False) as store:
-        items = [f for _idx, f in store.findings(stage=stage)]
+        recorded = store.findings(stage=stage)
+        states = triage_states(store)
+    # the newest report of each finding counts; older reports of the same fingerprint repeat it
+    newest: dict[str, tuple[int, Finding]] = {}
+    for idx, f in recorded:
+        newest[f.fingerprint] = (idx, f)
+    rows = sorted(newest.values(), key=lambda r: (-r[1].severity.rank, r[1].id, r[0]))
+    active = {fp: t for fp, t in states.items() if t.active()}
+    if status == "open":
+        rows = [r for r in rows if r[1].fingerprint not in active]
+    elif status == "triaged":
+        rows = [r for r in rows if r[1].fingerprint in active]
+    items = [f for _i, f in rows]
     with open_output(output) as fh:
         if fmt is OutputFormat.JSON:
-            write_json(findings_to_json(items), fh)
+            doc = findings_to_json(items)
+            entry_of = {f.fingerprint: idx for idx, f in rows}
+            for item in doc["findings"]:
+                fp = finding_from_json(item).fingerprint
+                t = states.get(fp)
+                item |= {
+                    "entry": entry_of[fp],
+                    "fingerprint": fp,
+                    "triage": t.to_json() if t else None,
+                }
+            write_json(doc, fh)
         elif fmt is OutputFormat.SARIF:
-            write_json(findings_to_sarif(items), fh)
+            notes = {
+                fp: f"{t.state.value} by {t.by}"
+                + (f" until {t.until}" if t.until else "")
+                + f": {t.reason} (triage entry #{t.index})"
+                for fp, t in active.items()
+            }
+            write_json(findings_to_sarif(items, suppressions=notes), fh)
         else:
-            render_findings_text(items, stdout_console(fh))
-    _exit(EXIT_FINDINGS if exceeds(items, fail_on) else 0)
+            con = stdout_console(fh)
+            render_findings_text(items, con)
+            for idx, f in rows:
+                t = states.get(f.fingerprint)
+                label = t.label() if t else "open"
+                con.print(f"  #{idx} {f.id} {f.fingerprint}: {label}", markup=False)
+    open_items = [f for f in items if f.fingerprint not in active]
+    stderr_console().print(f"{plural(len(items), 'finding')}, {len(open_items)} open", markup=False)
+    _exit(EXIT_FINDINGS if exceeds(open_items, fail_on) else 0)
+
+
+@evidence_group.command(name="triage")
+@click.argument("finding")
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in TriageState]),
+    required=True,
+    help="The decision; accepted-risk and suppressed need --until.",
+)
+@click.option("--reason", required=True, help="Why (kept, signed, shown wherever the finding is).")
+@click.option("--by", "by", required=True, help="Who decided (name or e-mail).")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Expiry date (YYYY-MM-DD) of an acceptance or a suppression.",
+)
+@key_option()
+@db_option()
+@format_option()
+@output_option()
+def triage(
+    finding: str,
+    state: str,
+    reason: str,
+    by: str,
+    until: Any,
+    key_path: Path | None,
+    db: str | None,
+    fmt: OutputFormat,
+    output: Path,
+) -> None:
+    """Record a triage decision about FINDING (its fingerprint fp:…, or ENTRY:N).
+
+    The decision is signed evidence (core/triage): the dashboard, SARIF and 'evidence
+    findings' show it, and the deploy gate honours it where its policy says so.
+    """
+    from aisec.core.evidence.triage import find_finding, triage_predicate
+
+    key = load_signing_key(key_path or default_key_path())
+    with EvidenceStore.open(db, create=False) as store:
+        idx, found = find_finding(store, finding)
+        predicate = triage_predicate(
+            found,
+            idx,
+            state=TriageState(state),
+            reason=reason,
+            by=by,
+            until=until.date() if until is not None else None,
+        )
+        entry = store.record(predicate.statement(), key)
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json(
+                {
+                    "schema": "aisec.triage/v1",
+                    "entry": entry.index,
+                    "fingerprint": predicate.fingerprint,
+                    "rule_id": predicate.rule_id,
+                    "state": predicate.state.value,
+                    "until": predicate.until.isoformat() if predicate.until else None,
+                },
+                fh,
+            )
+        else:
+            stdout_console(fh).print(
+                f"{predicate.fingerprint} {predicate.rule_id}: {predicate.state.value}"
+                + (f" until {predicate.until}" if predicate.until else ""),
+                markup=False,
+            )
+    stderr_console().print(f"recorded triage as entry #{entry.index}", markup=False)
 
 
 def _load_witness(path: Path | None) -> TreeHead | None:

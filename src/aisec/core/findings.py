@@ -6,6 +6,7 @@ JSON (schema ``aisec.findings/v1``) and SARIF 2.1.0.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,20 @@ __all__ = [
 FINDINGS_SCHEMA = "aisec.findings/v1"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _ID_RE = re.compile(r"^AISEC-[A-Z]{2,6}-\d{3}$")
+# evidence keys that name *which* thing a finding is about (not how bad it was this run)
+_FINGERPRINT_KEYS = (
+    "category",
+    "source",
+    "column",
+    "resource",
+    "callable",
+    "member",
+    "offset",
+    "account",
+    "system",
+    "file",
+    "detector",
+)
 
 
 class Severity(StrEnum):
@@ -175,6 +190,22 @@ class Finding:
         if not _ID_RE.match(self.id):
             raise ValueError(f"finding id {self.id!r} is not of the form AISEC-<STAGE>-<NNN>")
 
+    @property
+    def fingerprint(self) -> str:
+        """A stable id of this finding across runs: the rule, the artifact (by digest, else
+        path), where inside it, and what it names (a category, a resource, a column...).
+        Triage records and SARIF ``partialFingerprints`` use it; per-run numbers stay out."""
+        import hashlib
+
+        parts = [self.id, self.subject.digest or self.subject.path]
+        if self.subject.region is not None:
+            parts.append(json.dumps(self.subject.region.to_json(), sort_keys=True))
+        for key in _FINGERPRINT_KEYS:
+            value = self.evidence.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                parts.append(f"{key}={value}")
+        return "fp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -241,9 +272,17 @@ def findings_to_json(findings: Iterable[Finding], *, tool: str = "aisec") -> dic
 
 
 def findings_to_sarif(
-    findings: Sequence[Finding], *, rule_help: Mapping[str, str] | None = None
+    findings: Sequence[Finding],
+    *,
+    rule_help: Mapping[str, str] | None = None,
+    suppressions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """SARIF 2.1.0: one run, one rule per finding id, one result per finding."""
+    """SARIF 2.1.0: one run, one rule per finding id, one result per finding.
+
+    ``suppressions`` maps a finding's fingerprint to the justification of an active triage
+    decision (a risk acceptance, a false positive...); such results carry a SARIF
+    ``suppressions`` entry, so code scanning shows them as dismissed with the reason.
+    """
     items = _sorted(findings)
     rules: dict[str, dict[str, Any]] = {}
     for f in items:
@@ -287,6 +326,15 @@ def findings_to_sarif(
                 "digest": f.subject.digest
             }
             result["partialFingerprints"] = {"aisecSubject/v1": f"{f.id}:{algo}:{hexdigest}"}
+        result.setdefault("partialFingerprints", {})["aisecFinding/v1"] = f.fingerprint
+        if suppressions and f.fingerprint in suppressions:
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": suppressions[f.fingerprint],
+                }
+            ]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA_URI,

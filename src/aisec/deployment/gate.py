@@ -31,6 +31,8 @@ from aisec.core.controls import ControlResult
 from aisec.core.digest import Manifest, digest_file
 from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import PublicKey, Statement, load_public_key
+from aisec.core.evidence.chain import walk_chain
+from aisec.core.evidence.triage import active_decisions, triage_states
 from aisec.core.findings import Finding
 from aisec.core.predicates._base import InputRef, Predicate, SubjectRef
 from aisec.core.predicates.data import AuditPredicate
@@ -40,15 +42,17 @@ from aisec.core.predicates.deployment import (
     ModelFileInfo,
     ScanPredicate,
 )
-from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict
+from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict, TriageState
 from aisec.core.predicates.evaluation import RedteamPredicate
 from aisec.deployment._gate_rules import RULE_FOR_CHECK
 from aisec.deployment.gate_formats import detect_format
 from aisec.deployment.gate_policy import (
     MODEL_FORMATS,
+    ChainPolicy,
     GatePolicy,
     LoadedPolicy,
     RedteamPolicy,
+    TriagePolicy,
 )
 from aisec.deployment.signing import DEFAULT_IGNORE_PATHS, _resolve_ignore, hash_model, verify_model
 
@@ -69,20 +73,33 @@ __all__ = [
 GATE_PREDICATE = GatePredicate.predicate_type()
 P = TypeVar("P", bound=Predicate)
 
-Check = Literal["input", "signature", "formats", "scan", "redteam", "data"]
+Check = Literal["input", "signature", "formats", "scan", "redteam", "data", "chain"]
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One finding of the gate: a check, whether it passed, and why (naming the file)."""
+    """One finding of the gate: a check, whether it passed, and why (naming the file).
+
+    ``covers`` are the recorded findings behind a failure (a scan's, a red-team category's):
+    signed triage decisions about all of them can accept it, where the policy allows;
+    ``triage`` are the entries of the decisions that did.
+    """
 
     check: Check
     ok: bool
     message: str
     path: str | None = None
+    covers: tuple[Finding, ...] = field(default=(), compare=False, repr=False)
+    triage: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "ok": self.ok, "message": self.message, "path": self.path}
+        return {
+            "check": self.check,
+            "ok": self.ok,
+            "message": self.message,
+            "path": self.path,
+            "triage": list(self.triage),
+        }
 
 
 @dataclass(frozen=True)
@@ -317,6 +334,10 @@ def check_deployment(
         if pol.data is not None:
             for ds in pol.data.datasets:
                 reasons.append(_check_dataset(ds, pol.data.max_risk, evidence))
+        if pol.chain is not None:
+            reasons += _check_chain(model_digest, files, pol.chain, evidence)
+        if pol.triage is not None:
+            reasons = _apply_triage(reasons, pol.triage, evidence)
 
     return GateDecision(
         allow=all(r.ok for r in reasons),
@@ -377,14 +398,17 @@ def _check_scan(files: Sequence[FileVerdict], evidence: _Evidence) -> list[Reaso
             return None if scan.file(digest) else "does not list this file's digest"
 
         found, why = evidence.find(f.digest, ScanPredicate, lists)
+        covers: tuple[Finding, ...] = ()
         if found is not None:
             entry = found.file(f.digest)
             verdict = entry.verdict if entry is not None else None
             if verdict is not ScanVerdict.CLEAN:
                 why = f"the newest scan says {verdict.value if verdict else '?'!r} for this file"
+                covers = tuple(x for x in found.findings if x.subject.digest == f.digest)
                 found = None
         if found is None:
-            out.append(Reason("scan", False, f"{f.path} ({_abbrev(f.digest)}): {why}", f.path))
+            msg = f"{f.path} ({_abbrev(f.digest)}): {why}"
+            out.append(Reason("scan", False, msg, f.path, covers=covers))
     if not out:
         out.append(Reason("scan", True, f"all {len(files)} files have a clean scan attestation"))
     return out
@@ -427,12 +451,14 @@ def _check_redteam(
         limit = rt.categories.get(name, rt.max_upper_bound)
         upper = float(result.ci[1])
         if math.isnan(upper) or upper >= limit:
+            covers = tuple(x for x in found.findings if x.evidence.get("category") == name)
             out.append(
                 Reason(
                     "redteam",
                     False,
                     f"category {name!r}: attack success upper bound {upper:.3f} "
                     f"is not below {limit:g}",
+                    covers=covers,
                 )
             )
     if not out:
@@ -453,6 +479,7 @@ def _check_dataset(digest: str, max_risk: float, evidence: _Evidence) -> Reason:
             False,
             f"dataset {_abbrev(digest)}: the newest audit says risk {overall:.3f}, "
             f"not below {max_risk:g}",
+            covers=found.findings,
         )
     return Reason("data", True, f"dataset {_abbrev(digest)}: audited, risk below {max_risk:g}")
 
@@ -474,6 +501,66 @@ class GateOutcome:
         return (gate_predicate(self.decision),)
 
 
+def _check_chain(
+    model_digest: str, files: Sequence[FileVerdict], chain: ChainPolicy, evidence: _Evidence
+) -> list[Reason]:
+    """No gap in the chain of evidence from the data up to ``chain.until``."""
+    found = walk_chain(
+        evidence.store,
+        [model_digest],
+        files=[f.digest for f in files],
+        keys=evidence.keys,
+        max_age=evidence.max_age,
+        until=chain.until,
+        now=evidence.now,
+    )
+    if found.complete:
+        return [Reason("chain", True, f"the chain of evidence is complete up to {chain.until}")]
+    return [Reason("chain", False, f"{g.stage}: {g.message}") for g in found.gaps]
+
+
+def _apply_triage(reasons: list[Reason], pol: TriagePolicy, evidence: _Evidence) -> list[Reason]:
+    """Failed reasons whose findings all carry an active, allowed, trusted triage decision
+    become accepted ones, naming the decisions; nothing else changes."""
+    states = triage_states(evidence.store, keys=evidence.keys)
+    allowed = [TriageState(s) for s in pol.honour]
+    today = evidence.now.date()
+    out = []
+    for r in reasons:
+        if r.ok or r.check not in pol.checks or not r.covers:
+            out.append(r)
+            continue
+        decisions = active_decisions(r.covers, states, allowed, today)
+        if decisions and pol.max_days is not None:
+            limit = timedelta(days=pol.max_days)
+            decisions = [
+                t
+                for t in decisions
+                if t.until is None
+                or t.until - datetime.fromisoformat(t.recorded_at.replace("Z", "+00:00")).date()
+                <= limit
+            ]
+            if len(decisions) != len(r.covers):
+                decisions = None
+        if not decisions:
+            out.append(r)
+            continue
+        who = "; ".join(
+            f"{t.state.value} by {t.by}" + (f" until {t.until}" if t.until else "")
+            for t in {t.index: t for t in decisions}.values()
+        )
+        out.append(
+            Reason(
+                r.check,
+                True,
+                f"{r.message} — accepted: {who}",
+                r.path,
+                triage=tuple(sorted({t.index for t in decisions})),
+            )
+        )
+    return out
+
+
 def gate_predicate(decision: GateDecision) -> GatePredicate:
     """The ``deployment/gate`` predicate of a decision: every failed reason is a finding."""
     name = Path(decision.model_dir).resolve().name or "model"
@@ -492,7 +579,7 @@ def gate_predicate(decision: GateDecision) -> GatePredicate:
         inputs=tuple(inputs),
         decision=GateDecisionKind(decision.decision),
         reasons=tuple(
-            GateReasonInfo(check=r.check, ok=r.ok, message=r.message, path=r.path)
+            GateReasonInfo(check=r.check, ok=r.ok, message=r.message, path=r.path, triage=r.triage)
             for r in decision.reasons
         ),
         policy_digest=decision.policy_digest or None,

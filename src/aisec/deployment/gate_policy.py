@@ -20,6 +20,7 @@ from aisec.core.errors import FormatError, InputError
 
 __all__ = [
     "MODEL_FORMATS",
+    "ChainPolicy",
     "DataPolicy",
     "EvidencePolicy",
     "FormatPolicy",
@@ -29,6 +30,7 @@ __all__ = [
     "RedteamPolicy",
     "ScanPolicy",
     "SignaturePolicy",
+    "TriagePolicy",
     "load_policy",
     "parse_policy",
 ]
@@ -119,6 +121,32 @@ class EvidencePolicy(_Section):
     _keys = field_validator("trusted_keys")(_check_keys)
 
 
+TriageStateName: TypeAlias = Literal["accepted-risk", "false-positive", "fixed", "suppressed"]
+TriageCheck: TypeAlias = Literal["scan", "redteam", "data"]
+
+
+def _default_honour() -> list[TriageStateName]:
+    return ["accepted-risk"]
+
+
+def _default_checks() -> list[TriageCheck]:
+    return ["redteam", "data"]
+
+
+class TriagePolicy(_Section):
+    """Which signed triage decisions turn a failed check into an accepted one."""
+
+    honour: list[TriageStateName] = Field(default_factory=_default_honour, min_length=1)
+    checks: list[TriageCheck] = Field(default_factory=_default_checks, min_length=1)
+    max_days: float | None = Field(default=None, gt=0)  # longest acceptance honoured
+
+
+class ChainPolicy(_Section):
+    """The chain of evidence must be complete (no gap) from the data up to this stage."""
+
+    until: Literal["data", "training", "evaluation", "deployment"] = "evaluation"
+
+
 class GatePolicy(_Section):
     """What evidence a model needs before it may be deployed."""
 
@@ -128,17 +156,23 @@ class GatePolicy(_Section):
     formats: FormatPolicy | None = None
     redteam: RedteamPolicy | None = None
     data: DataPolicy | None = None
+    triage: TriagePolicy | None = None
+    chain: ChainPolicy | None = None
     evidence: EvidencePolicy | None = None
 
     @model_validator(mode="after")
     def _needs_trusted_keys(self) -> GatePolicy:
-        wants = [n for n in ("scan", "redteam", "data") if getattr(self, n) is not None]
+        wants = [
+            n
+            for n in ("scan", "redteam", "data", "triage", "chain")
+            if getattr(self, n) is not None
+        ]
         if wants and self.evidence is None:
             raise ValueError(
                 f"{', '.join(wants)} need an 'evidence' section with 'trusted-keys' "
                 "(the keys attestations must be signed by)"
             )
-        if not any((self.signature, self.scan, self.formats, self.redteam, self.data)):
+        if not any((self.signature, self.scan, self.formats, self.redteam, self.data, self.chain)):
             raise ValueError("the policy requires nothing: add signature, scan, formats, ...")
         return self
 

@@ -8,7 +8,7 @@ from aisec.core.controls import ControlResult
 from aisec.core.errors import FormatError
 from aisec.core.evidence.attestation import Statement
 from aisec.core.predicates._base import Predicate
-from aisec.core.predicates.core import ArtifactPredicate
+from aisec.core.predicates.core import ArtifactPredicate, TriagePredicate
 from aisec.core.predicates.data import AuditPredicate, ProvenancePredicate
 from aisec.core.predicates.deployment import (
     ConvertPredicate,
@@ -42,6 +42,7 @@ __all__ = [
 #: Every predicate model, explicitly (no discovery at run time).
 MODELS: tuple[type[Predicate], ...] = (
     ArtifactPredicate,
+    TriagePredicate,
     ProvenancePredicate,
     AuditPredicate,
     CheckpointPredicate,

@@ -114,6 +114,7 @@ class GateReasonInfo(_Model):
     ok: bool
     message: str
     path: str | None = None
+    triage: tuple[int, ...] = ()  # entries of the triage decisions that accepted a failure
 
 
 class ModelFileInfo(_Model):

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from aisec.core.controls import ControlResult
 
-__all__ = ["GateDecisionKind", "ScanVerdict"]
+__all__ = ["GateDecisionKind", "ScanVerdict", "TriageState"]
 
 
 class ScanVerdict(StrEnum):
@@ -31,3 +31,21 @@ class ScanVerdict(StrEnum):
 class GateDecisionKind(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
+
+
+class TriageState(StrEnum):
+    """What a team decided about one finding (``core/triage``).
+
+    ``accepted-risk`` and ``suppressed`` need an expiry date; ``reopened`` undoes an earlier
+    decision. Only the deploy gate's policy decides which states it honours.
+    """
+
+    ACCEPTED_RISK = "accepted-risk"
+    FALSE_POSITIVE = "false-positive"
+    FIXED = "fixed"
+    SUPPRESSED = "suppressed"
+    REOPENED = "reopened"
+
+    @property
+    def needs_expiry(self) -> bool:
+        return self in (TriageState.ACCEPTED_RISK, TriageState.SUPPRESSED)
