@@ -191,3 +191,86 @@ def client(store: EvidenceStore, make_client: Any) -> Client:
 def sample() -> dict[str, str]:
     """The digests and the hostile title the sample evidence uses."""
     return {"data": DATA, "model": MODEL, "prompt": PROMPT, "xss": XSS}
+
+
+GATE_POLICY = """\
+version: 1
+signature:
+  file: ../model.sig
+  keys: [keys/release.pub]
+formats:
+  allow: [safetensors]
+scan: {}
+redteam:
+  max-upper-bound: 0.05
+triage:
+  honour: [accepted-risk]
+evidence:
+  trusted-keys: [keys/evidence.pub]
+"""
+
+
+class GateWorld:
+    """A signed, scanned model whose red-team run found a weakness over the gate's limit."""
+
+    def __init__(self, root: Path, store: EvidenceStore) -> None:
+        from aisec.core.digest import digest_file, digest_path
+        from aisec.core.evidence import generate_keypair
+        from aisec.deployment.signing import sign_model
+        from aisec.evaluation._rules import RULE_FOR_CATEGORY
+
+        release, _, _ = generate_keypair(root / "keys" / "release.key")
+        self.key, _, _ = generate_keypair(root / "keys" / "evidence.key")
+        self.model = root / "model"
+        self.model.mkdir()
+        (self.model / "model.safetensors").write_bytes(
+            b"\x0e\x00\x00\x00\x00\x00\x00\x00" + b'{"a":"b"}     ' + b"\x00" * 16
+        )
+        sign_model(self.model, release, signature_path=root / "model.sig")
+        self.policy = root / "gate-policy.yaml"
+        self.policy.write_text(GATE_POLICY)
+        self.store = store
+        files = {p.name: digest_file(p) for p in self.model.iterdir()}
+        self.digest = digest_path(self.model).digest
+        scan = ScanPredicate(
+            result=ControlResult.PASS,
+            subjects=tuple(SubjectRef(name=n, digest=d) for n, d in files.items()),
+            verdict=ScanVerdict.CLEAN,
+            files=tuple(
+                ScannedFile(path=n, digest=d, verdict=ScanVerdict.CLEAN) for n, d in files.items()
+            ),
+        )
+        self.finding = RULE_FOR_CATEGORY["excessive-agency"].finding(
+            "model",
+            "9 of 40 attacks made the model call a tool",
+            digest=self.digest,
+            evidence={"category": "excessive-agency"},
+        )
+        redteam = RedteamPredicate(
+            result=ControlResult.FAIL,
+            findings=(self.finding,),
+            subjects=(SubjectRef(name="model", digest=self.digest),),
+            model_digest=self.digest,
+            suite_digest=digest("suite"),
+            transcripts_digest=digest("transcripts"),
+            confidence=0.95,
+            categories={
+                "excessive-agency": CategoryResult(
+                    attempts=40, successes=9, rate=0.22, ci=(0.11, 0.38)
+                )
+            },
+        )
+        for p in (scan, redteam):
+            store.record(p.statement(), self.key)
+
+    def allows(self, **kw: Any) -> bool:
+        from aisec.deployment.gate import check_deployment
+        from aisec.deployment.gate_policy import load_policy
+
+        return check_deployment(self.model, load_policy(self.policy), self.store, **kw).allow
+
+
+@pytest.fixture
+def gate_world(tmp_path: Path) -> Iterator[GateWorld]:
+    with EvidenceStore.open(f"sqlite:///{tmp_path / 'gate.db'}") as s:
+        yield GateWorld(tmp_path, s)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import click
 
-from aisec.cli._common import db_option, stderr_console
+from aisec.cli._common import db_option, key_option, stderr_console
 from aisec.core.errors import InputError
 
 __all__ = ["dashboard_command"]
@@ -31,9 +32,25 @@ def _is_loopback(host: str) -> bool:
     help="Require this token (Bearer header or ?token= once) [env AISEC_DASHBOARD_TOKEN]. "
     "Needed to bind anything but loopback.",
 )
+@click.option(
+    "--admin-token",
+    envvar="AISEC_DASHBOARD_ADMIN_TOKEN",
+    default=None,
+    help="Enable triage forms for whoever opens /admin?token=… with this token "
+    "[env AISEC_DASHBOARD_ADMIN_TOKEN]; needs --key. Without it the dashboard is read-only.",
+)
+@key_option(help_text="Private key that signs triage decisions made in the dashboard.")
 @db_option()
-def dashboard_command(host: str, port: int, token: str | None, db: str | None) -> None:
-    """Serve the lifecycle dashboard over the evidence store (read-only)."""
+def dashboard_command(
+    host: str,
+    port: int,
+    token: str | None,
+    admin_token: str | None,
+    key_path: Path | None,
+    db: str | None,
+) -> None:
+    """Serve the lifecycle dashboard over the evidence store (read-only unless an admin
+    token and a signing key enable triage)."""
     import uvicorn
 
     from aisec.core.evidence import EvidenceStore
@@ -46,10 +63,21 @@ def dashboard_command(host: str, port: int, token: str | None, db: str | None) -
         )
     if token is not None and len(token) < 16:
         raise InputError("the dashboard token must be at least 16 characters")
+    if admin_token is not None and len(admin_token) < 16:
+        raise InputError("the admin token must be at least 16 characters")
+    if admin_token is not None and token is not None and admin_token == token:
+        raise InputError("the admin token must differ from the read token")
     store = EvidenceStore.open(db, create=False)
-    app = create_app(store, token=token)
+    recorder = None
+    if admin_token is not None:
+        from aisec.core.evidence import default_key_path, load_signing_key
+        from aisec.core.evidence.recorder import StoreRecorder
+
+        recorder = StoreRecorder.for_store(store, load_signing_key(key_path or default_key_path()))
+    app = create_app(store, token=token, admin_token=admin_token, recorder=recorder)
     stderr_console().print(
-        f"aisec dashboard on http://{host}:{port}/ over {store.url} (Ctrl-C to stop)",
+        f"aisec dashboard on http://{host}:{port}/ over {store.url} "
+        f"({'triage enabled at /admin' if recorder else 'read-only'}; Ctrl-C to stop)",
         markup=False,
     )
     try:

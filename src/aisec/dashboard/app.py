@@ -1,13 +1,19 @@
-"""The lifecycle dashboard: a read-only Starlette app over the evidence store.
+"""The lifecycle dashboard: a Starlette app over the evidence store, read-only by default.
 
 Server-rendered pages, no JavaScript; every page has a JSON twin under ``/api``. With a
 token set, every request must carry it (``Authorization: Bearer``, or ``?token=`` once,
 which sets a cookie).
+
+Triage: with an admin token and a recorder (a signing key), ``/admin?token=…`` opens an admin
+session (an HttpOnly, SameSite=Strict cookie) and the finding pages show triage forms. Each
+form carries a CSRF token bound to the session; ``POST /triage`` records a signed
+``core/triage`` attestation. Without both, the dashboard stays read-only and refuses POSTs.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -23,8 +29,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aisec import __version__
 from aisec.core.errors import AisecError, CatalogError, InputError
 from aisec.core.evidence import EvidenceStore, VerifyReport
+from aisec.core.evidence.recorder import Recorder
+from aisec.core.findings import Severity
 from aisec.core.frameworks import FRAMEWORK_KEYS, Catalog, load_catalog
-from aisec.dashboard import charts, views
+from aisec.core.predicates.enums import TriageState
+from aisec.core.style import CSS
+from aisec.dashboard import charts, dossier, views
 
 __all__ = ["create_app"]
 
@@ -119,17 +129,61 @@ def _env() -> jinja2.Environment:
     return env
 
 
+class _Admin:
+    """An admin session: a cookie derived from the admin token, and a CSRF token per session."""
+
+    COOKIE = "aisec_admin"
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def _mac(self, purpose: str, value: str) -> str:
+        assert self.token is not None  # noqa: S101 - only called with a token
+        return hmac.new(self.token.encode(), f"{purpose}:{value}".encode(), "sha256").hexdigest()
+
+    def new_session(self) -> str:
+        nonce = secrets.token_hex(16)
+        return f"{nonce}.{self._mac('session', nonce)}"
+
+    def session(self, request: Request) -> str | None:
+        """The request's valid session nonce, or None."""
+        if not self.token:
+            return None
+        nonce, _, mac = request.cookies.get(self.COOKIE, "").partition(".")
+        if nonce and hmac.compare_digest(mac, self._mac("session", nonce)):
+            return nonce
+        return None
+
+    def csrf(self, nonce: str) -> str:
+        return self._mac("csrf", nonce)
+
+
 def create_app(
-    store: EvidenceStore, *, token: str | None = None, catalog: Catalog | None = None
+    store: EvidenceStore,
+    *,
+    token: str | None = None,
+    catalog: Catalog | None = None,
+    admin_token: str | None = None,
+    recorder: Recorder | None = None,
 ) -> Starlette:
-    """The ASGI app over ``store``; reads only."""
+    """The ASGI app over ``store``. Read-only unless ``admin_token`` and a ``recorder`` (which
+    signs triage decisions) are both given."""
     state = _State(store, catalog or load_catalog())
     env = _env()
+    admin = _Admin(admin_token if recorder is not None and recorder.enabled else None)
 
-    def page(name: str, **ctx: Any) -> HTMLResponse:
+    def page(name: str, request: Request | None = None, **ctx: Any) -> HTMLResponse:
         report = state.verify()
+        nonce = admin.session(request) if request is not None else None
         html = env.get_template(name).render(
-            verify=report, store_url=store.url, stages=state.catalog.stages, **ctx
+            verify=report,
+            store_url=store.url,
+            stages=state.catalog.stages,
+            css=CSS,
+            admin=nonce is not None,
+            csrf=admin.csrf(nonce) if nonce else "",
+            path=request.url.path if request is not None else "/",
+            **ctx,
         )
         return HTMLResponse(html)
 
@@ -146,8 +200,10 @@ def create_app(
                     "stages": [v.to_json() for v in stage_views],
                 }
             )
+        alerts, unit = views.alerts_over_time(store)
         return page(
             "index.html",
+            request,
             views=stage_views,
             redteam_svg=charts.interval_svg(
                 views.redteam_intervals(store), title="Attack success rate (95% interval)"
@@ -155,9 +211,7 @@ def create_app(
             risk_svg=charts.interval_svg(
                 views.source_risks(store), title="Risk per data source", axis="risk"
             ),
-            alerts_svg=charts.bar_counts_svg(
-                views.alerts_over_time(store), title="Gateway alerts per hour (UTC)"
-            ),
+            alerts_svg=charts.bar_counts_svg(alerts, title=f"Gateway alerts per {unit} (UTC)"),
         )
 
     async def stage(request: Request) -> Response:
@@ -166,16 +220,136 @@ def create_app(
         if wants_json(request):
             return JSONResponse({"schema": "aisec.dashboard.stage/v1", **view.to_json()})
         threats = [state.catalog.get(t) for t in view.stage.threats]
-        return page("stage.html", view=view, threats=[t for t in threats if t])
+        return page("stage.html", request, view=view, threats=[t for t in threats if t])
 
     async def artifact(request: Request) -> Response:
         from aisec.core.digest import parse_digest
 
         digest = parse_digest(request.path_params["digest"])
-        chain = views.artifact_chain(store, state.catalog, digest)
+        status = request.query_params.get("status", "all")
+        status = status if status in dossier.STATUSES else "all"
+        found = dossier.build_dossier(store, digest, status=status)
         if wants_json(request):
-            return JSONResponse({"schema": "aisec.dashboard.chain/v1", **chain.to_json()})
-        return page("artifact.html", chain=chain)
+            return JSONResponse(found.to_json())
+        return page(
+            "artifact.html",
+            request,
+            d=found,
+            status=status,
+            chain_svg=charts.chain_svg(found.chain),
+            states=[t.value for t in TriageState],
+        )
+
+    async def models(request: Request) -> Response:
+        rows = dossier.model_rows(store)
+        if wants_json(request):
+            return JSONResponse(
+                {"schema": "aisec.dashboard.models/v1", "models": [r.to_json() for r in rows]}
+            )
+        return page("models.html", request, rows=rows)
+
+    async def findings(request: Request) -> Response:
+        q = request.query_params
+        stage = q.get("stage") or None
+        if stage is not None:
+            stage = state.catalog.stage(stage).id
+        severity = q.get("severity") or None
+        if severity is not None and severity not in {s.value for s in Severity}:
+            raise InputError(f"unknown severity {severity!r}")
+        status = q.get("status", "all")
+        if status not in dossier.STATUSES:
+            raise InputError(f"unknown status {status!r} (all, open, triaged)")
+        entries = None
+        model = q.get("model") or None
+        if model:
+            from aisec.core.digest import parse_digest
+            from aisec.core.evidence.chain import walk_chain
+
+            entries = {x.index for x in walk_chain(store, [parse_digest(model)]).links}
+        rows = dossier.finding_rows(
+            store,
+            stage=stage,
+            severity=severity,
+            status=status,
+            entries=entries,
+            query=q.get("q") or None,
+        )
+        if wants_json(request):
+            return JSONResponse(
+                {"schema": "aisec.dashboard.findings/v1", "findings": [r.to_json() for r in rows]}
+            )
+        trend, unit = dossier.findings_trend(store)
+        return page(
+            "findings.html",
+            request,
+            rows=rows,
+            filters={
+                "stage": stage or "",
+                "severity": severity or "",
+                "status": status,
+                "model": model or "",
+                "q": q.get("q", ""),
+            },
+            severities=[s.value for s in reversed(Severity)],
+            models=dossier.model_rows(store),
+            trend_svg=charts.bar_counts_svg(trend, title=f"New findings per {unit} (UTC)"),
+            states=[t.value for t in TriageState],
+        )
+
+    async def admin_login(request: Request) -> Response:
+        offered = request.query_params.get("token", "")
+        if not admin.token or not hmac.compare_digest(offered, admin.token):
+            return _error(
+                request,
+                env,
+                403,
+                "triage needs the admin token (aisec dashboard --admin-token) and a signing key",
+            )
+        response = RedirectResponse("/findings", 303)
+        response.set_cookie(
+            _Admin.COOKIE, admin.new_session(), httponly=True, samesite="strict", path="/"
+        )
+        return response
+
+    async def triage(request: Request) -> Response:
+        from datetime import date
+
+        from aisec.core.evidence.triage import find_finding, triage_predicate
+
+        nonce = admin.session(request)
+        if nonce is None or recorder is None:
+            return _error(request, env, 403, "read-only dashboard: triage needs an admin session")
+        # browsers send "Origin: null" under our no-referrer policy; a concrete other origin is
+        # a cross-site post (the CSRF token and the SameSite=Strict cookie stop the rest)
+        origin = request.headers.get("origin")
+        if (
+            origin not in (None, "null")
+            and origin != f"{request.url.scheme}://{request.url.netloc}"
+        ):
+            return _error(request, env, 403, "cross-origin form refused")
+        form = await request.form()
+        if not hmac.compare_digest(str(form.get("csrf", "")), admin.csrf(nonce)):
+            return _error(request, env, 403, "the form's CSRF token does not match the session")
+        try:
+            until_text = str(form.get("until") or "").strip()
+            until = date.fromisoformat(until_text) if until_text else None
+            state_value = TriageState(str(form.get("state", "")))
+        except ValueError as exc:
+            return _error(request, env, 400, f"bad triage form: {exc}")
+        idx, finding = find_finding(store, str(form.get("fingerprint", "")))
+        predicate = triage_predicate(
+            finding,
+            idx,
+            state=state_value,
+            reason=str(form.get("reason", "")),
+            by=str(form.get("by", "")),
+            until=until,
+        )
+        recorder.record(predicate)
+        back = str(form.get("back") or "/findings")
+        if not back.startswith("/") or back.startswith("//"):
+            back = "/findings"
+        return RedirectResponse(back, 303)
 
     async def artifacts(request: Request) -> Response:
         seen: dict[str, dict[str, Any]] = {}
@@ -187,7 +361,7 @@ def create_app(
         rows = sorted(seen.values(), key=lambda r: (r["name"], r["digest"]))
         if wants_json(request):
             return JSONResponse({"schema": "aisec.dashboard.artifacts/v1", "artifacts": rows})
-        return page("artifacts.html", rows=rows)
+        return page("artifacts.html", request, rows=rows)
 
     async def systems(request: Request) -> Response:
         rows = views.systems(store)
@@ -195,7 +369,7 @@ def create_app(
             return JSONResponse(
                 {"schema": "aisec.dashboard.systems/v1", "systems": [r.to_json() for r in rows]}
             )
-        return page("systems.html", rows=rows, shadow=sum(not r.registered for r in rows))
+        return page("systems.html", request, rows=rows, shadow=sum(not r.registered for r in rows))
 
     async def frameworks(request: Request) -> Response:
         key = request.path_params.get("key", "atlas")
@@ -216,6 +390,7 @@ def create_app(
             )
         return page(
             "frameworks.html",
+            request,
             key=key,
             keys=[k for k in FRAMEWORK_KEYS if k != "cosai"],
             info=state.catalog.framework(key),
@@ -242,7 +417,7 @@ def create_app(
                     ],
                 }
             )
-        return page("evidence.html", entries=list(reversed(entries)), report=report)
+        return page("evidence.html", request, entries=list(reversed(entries)), report=report)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"ok": True, "version": __version__})
@@ -254,7 +429,8 @@ def create_app(
             try:
                 return await handler(request)
             except (CatalogError, InputError) as exc:
-                return _error(request, env, 404, exc.diagnostics())
+                status = 400 if request.method == "POST" else 404
+                return _error(request, env, status, exc.diagnostics())
             except AisecError as exc:
                 return _error(request, env, 500, exc.diagnostics())
 
@@ -265,6 +441,9 @@ def create_app(
         ("/", index),
         ("/stage/{stage}", stage),
         ("/artifact/{digest}", artifact),
+        ("/model/{digest}", artifact),
+        ("/models", models),
+        ("/findings", findings),
         ("/artifacts", artifacts),
         ("/systems", systems),
         ("/frameworks", frameworks),
@@ -278,6 +457,8 @@ def create_app(
             )
         )
     routes.append(Route("/healthz", healthz, methods=["GET"]))
+    routes.append(Route("/admin", guarded(admin_login), methods=["GET"]))
+    routes.append(Route("/triage", guarded(triage), methods=["POST"]))
     return Starlette(
         routes=routes,
         middleware=[Middleware(_SecurityHeaders), Middleware(_TokenGate, token=token)],

@@ -7,9 +7,10 @@ is shown as missing, never guessed.
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aisec.core.controls import Control
@@ -25,21 +26,18 @@ from aisec.core.predicates.monitoring import InventoryPredicate
 from aisec.registry import controls_for_stage
 
 __all__ = [
-    "ArtifactChain",
     "ControlStatus",
     "CoverageRow",
     "StageView",
     "alerts_over_time",
-    "artifact_chain",
     "framework_coverage",
     "lifecycle",
+    "open_findings",
     "redteam_intervals",
     "source_risks",
 ]
 
 P = TypeVar("P", bound=Predicate)
-_DIGEST_KEYS = ("digest", "model_digest", "system_prompt_digest", "previous", "dataset_digest")
-_MAX_CHAIN = 200
 
 
 @dataclass(frozen=True)
@@ -118,13 +116,27 @@ def _result(entry: LogEntry) -> str:
     return result.value if result is not None else "recorded"
 
 
+def open_findings(store: EvidenceStore) -> list[tuple[int, Finding]]:
+    """The newest report of each finding that no active triage decision covers."""
+    from aisec.core.evidence.triage import triage_states
+
+    active = {fp for fp, t in triage_states(store).items() if t.active()}
+    newest: dict[str, tuple[int, Finding]] = {}
+    for idx, f in store.findings():
+        newest[f.fingerprint] = (idx, f)
+    return sorted(
+        (r for fp, r in newest.items() if fp not in active),
+        key=lambda r: (-r[1].severity.rank, r[1].id, r[0]),
+    )
+
+
 def lifecycle(store: EvidenceStore, catalog: Catalog) -> list[StageView]:
     """The six stages with the status of each control and the open findings."""
     entries = store.entries()
     by_predicate: dict[str, list[LogEntry]] = {}
     for e in entries:
         by_predicate.setdefault(e.predicate_type, []).append(e)
-    findings = store.findings()
+    findings = open_findings(store)
     roles = {r.id: r.name for r in catalog.roles}
     views = []
     for stage in catalog.stages:
@@ -154,91 +166,6 @@ def lifecycle(store: EvidenceStore, catalog: Catalog) -> list[StageView]:
             )
         )
     return views
-
-
-# ------------------------------------------------------------------- chains
-@dataclass(frozen=True)
-class ArtifactChain:
-    """Every entry about an artifact and about the artifacts it was made from or tested with."""
-
-    digest: str
-    entries: tuple[LogEntry, ...]
-    stages_with_evidence: tuple[str, ...]
-    gaps: tuple[str, ...]
-    truncated: bool = False
-    names: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "digest": self.digest,
-            "names": dict(self.names),
-            "entries": [
-                {
-                    "index": e.index,
-                    "stage": e.stage,
-                    "predicate_type": e.predicate_type,
-                    "created_at": e.created_at,
-                    "subjects": [
-                        {"name": s.name, "digest": s.digest} for s in e.statement.subjects
-                    ],
-                }
-                for e in self.entries
-            ],
-            "stages_with_evidence": list(self.stages_with_evidence),
-            "gaps": list(self.gaps),
-            "truncated": self.truncated,
-        }
-
-
-def _digests_in(value: Any, depth: int = 0) -> Iterable[str]:
-    """sha256 digests a predicate points to (lineage fields), bounded in depth."""
-    if depth > 6:
-        return
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if k in _DIGEST_KEYS and isinstance(v, str) and v.startswith("sha256:"):
-                yield v
-            elif k == "derived_from" and isinstance(v, list):
-                yield from (d for d in v if isinstance(d, str) and d.startswith("sha256:"))
-            elif k == "source" or isinstance(v, Mapping | list):
-                yield from _digests_in(v, depth + 1)
-    elif isinstance(value, list):
-        for item in value[:1000]:
-            yield from _digests_in(item, depth + 1)
-
-
-def artifact_chain(store: EvidenceStore, catalog: Catalog, digest: str) -> ArtifactChain:
-    """Walk the evidence from one digest through the lineage its predicates record."""
-    seen_digests = {digest}
-    queue = deque([digest])
-    found: dict[int, LogEntry] = {}
-    names: dict[str, str] = {}
-    truncated = False
-    while queue:
-        d = queue.popleft()
-        for e in store.entries(subject_digest=d):
-            if e.index in found:
-                continue
-            if len(found) >= _MAX_CHAIN:
-                truncated = True
-                break
-            found[e.index] = e
-            st = e.statement
-            for s in st.subjects:
-                names.setdefault(s.digest, s.name)
-            for ref in _digests_in(st.predicate):
-                if ref not in seen_digests:
-                    seen_digests.add(ref)
-                    queue.append(ref)
-    entries = tuple(sorted(found.values(), key=lambda e: e.index))
-    order = [s.id for s in catalog.stages]
-    have = tuple(s for s in order if any(e.stage == s for e in entries))
-    gaps = tuple(
-        f"no {s.name.lower()} evidence ({', '.join(c.id for c in controls_for_stage(s.id))})"
-        for s in catalog.stages
-        if s.id not in have
-    )
-    return ArtifactChain(digest, entries, have, gaps, truncated, names)
 
 
 # ------------------------------------------------------------------- coverage
@@ -354,19 +281,57 @@ def source_risks(store: EvidenceStore) -> list[dict[str, Any]]:
     audit = _latest(store, AuditPredicate)
     if audit is None:
         return []
+    # riskiest first: a long list of sources must never hide the ones that matter
+    ranked = sorted(audit.sources, key=lambda s: (-s.risk, s.name))
     return [
-        {"label": s.name, "value": s.risk, "low": s.ci[0], "high": s.ci[1], "note": ""}
-        for s in audit.sources
+        {
+            "label": s.name,
+            "value": s.risk,
+            "low": s.ci[0],
+            "high": s.ci[1],
+            "note": f"rank {s.rank}",
+        }
+        for s in ranked
     ]
 
 
-def alerts_over_time(store: EvidenceStore) -> list[tuple[str, int]]:
-    """Gateway alerts per hour (UTC), oldest first."""
-    counts: Counter[str] = Counter()
+def alerts_over_time(store: EvidenceStore) -> tuple[list[tuple[str, int]], str]:
+    """Gateway alerts over time (UTC), oldest first, in buckets that fit the span: minutes
+    for a short run, hours for a day, days beyond; every bucket in the span is present."""
+    times = []
     for t in (AlertPredicate.predicate_type(), *AlertPredicate.legacy_types()):
         for e in store.entries(predicate_type=t):
-            counts[e.created_at[:13]] += 1
-    return sorted(counts.items())
+            try:
+                predicate = AlertPredicate.from_statement(e.statement)
+            except FormatError:
+                continue
+            n = max(1, len(predicate.alerts))
+            stamp = datetime.fromisoformat(e.created_at.replace("Z", "+00:00"))
+            times += [stamp] * n
+    return time_buckets(times)
+
+
+def time_buckets(times: Sequence[datetime]) -> tuple[list[tuple[str, int]], str]:
+    """Counts of ``times`` per bucket, with the bucket's unit ("minute", "hour", "day")."""
+    if not times:
+        return [], "hour"
+    lo, hi = min(times), max(times)
+    span = hi - lo
+    if span <= timedelta(hours=3):
+        step, unit, fmt = timedelta(minutes=5), "5 minutes", "%H:%M"
+        start = lo.replace(minute=lo.minute - lo.minute % 5, second=0, microsecond=0)
+    elif span <= timedelta(days=3):
+        step, unit, fmt = timedelta(hours=1), "hour", "%m-%d %H:00"
+        start = lo.replace(minute=0, second=0, microsecond=0)
+    else:
+        step, unit, fmt = timedelta(days=1), "day", "%Y-%m-%d"
+        start = lo.replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = Counter(int((t - start) / step) for t in times)
+    buckets = [
+        ((start + i * step).strftime(fmt), counts.get(i, 0))
+        for i in range(int((hi - start) / step) + 1)
+    ]
+    return buckets, unit
 
 
 # ------------------------------------------------------------------- AI systems

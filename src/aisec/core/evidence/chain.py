@@ -183,7 +183,7 @@ class Chain:
                 colour = _COLOUR.get(x.result.value if x.result else "recorded", "black")
                 out.append(f'    n{x.index} [label="{self._label(x)}", color="{colour}"];')
             out.append("  }")
-        for a, b in self._edges():
+        for a, b in self.edges():
             out.append(f"  n{a} -> n{b};")
         out.append("}")
         return "\n".join(out) + "\n"
@@ -196,11 +196,11 @@ class Chain:
                 label = self._label(x).replace("\\n", " ")
                 out.append(f'    n{x.index}["{label}"]')
             out.append("  end")
-        for a, b in self._edges():
+        for a, b in self.edges():
             out.append(f"  n{a} --> n{b}")
         return "\n".join(out) + "\n"
 
-    def _edges(self) -> list[tuple[int, int]]:
+    def edges(self) -> list[tuple[int, int]]:
         """producer -> consumer: an entry whose subject another entry read."""
         produced: dict[str, list[int]] = {}
         for x in self.links:
