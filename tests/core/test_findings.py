@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
+from aisec.core.controls import Rule
 from aisec.core.findings import (
     Finding,
     Mappings,
@@ -98,7 +99,9 @@ def test_empty_sarif_is_valid() -> None:
     )
 )
 def test_any_findings_make_valid_sarif(items: list[Finding]) -> None:
-    jsonschema.validate(findings_to_sarif(items), SCHEMA)
+    sarif = findings_to_sarif(items)
+    jsonschema.validate(sarif, SCHEMA)
+    assert code_scanning_problems(sarif) == []
 
 
 def test_text_rendering_does_not_interpret_markup() -> None:
@@ -107,3 +110,88 @@ def test_text_rendering_does_not_interpret_markup() -> None:
     render_findings_text([f], console)
     out = console.export_text()
     assert "[bold]evil[/bold].pt" in out and "AISEC-DEP-001" in out
+
+
+# --- SARIF as GitHub code scanning ingests it ---------------------------------------------------
+
+
+def _rule() -> Rule:
+    return Rule(
+        "AISEC-DEP-001",
+        "deployment",
+        Severity.CRITICAL,
+        "Pickle calls a callable that can execute code",
+        "Convert to SafeTensors.",
+        Mappings(atlas=("AML.T0011.000",), saif=("SAIF-1",), nist_ai_rmf=("MAP 4.1",)),
+        "Loading the file runs the attacker's code.",
+    )
+
+
+def code_scanning_problems(sarif: dict[str, object]) -> list[str]:
+    """What GitHub's documented ingestion rules would refuse or misplace."""
+    problems = []
+    (run,) = sarif["runs"]  # type: ignore[index]
+    rules = run["tool"]["driver"]["rules"]
+    if len({r["id"] for r in rules}) != len(rules):
+        problems.append("duplicate rule ids")
+    for r in rules:
+        if len(r["properties"]["tags"]) > 20:
+            problems.append(f"{r['id']}: more than 20 tags")
+        float(r["properties"]["security-severity"])
+    if len(run["results"]) > 25_000:
+        problems.append("more than 25,000 results")
+    for res in run["results"]:
+        if not res.get("partialFingerprints"):
+            problems.append("a result without partialFingerprints")
+        for loc in res["locations"]:
+            art = loc["physicalLocation"]["artifactLocation"]
+            uri = art["uri"]
+            if uri.startswith(("/", "file:")) or ".." in uri.split("/"):
+                problems.append(f"uri {uri!r} is not relative to the checkout")
+            if art.get("uriBaseId") not in run.get("originalUriBaseIds", {}):
+                problems.append(f"uri {uri!r} has no declared base")
+    return problems
+
+
+def test_sarif_for_code_scanning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aisec.core.findings import Region
+    from aisec.core.paths import use_evidence_root
+
+    rule = _rule()
+    inside = tmp_path / "models" / "m.pkl"
+
+    def run(detail: str) -> dict[str, object]:
+        items = [
+            rule.finding(
+                str(inside), detail, digest="sha256:" + "a" * 64, region=Region(byte_offset=17)
+            ),
+            rule.finding("account:acme", detail),
+            rule.finding("/elsewhere/outside.bin", detail),
+        ]
+        with use_evidence_root(tmp_path):
+            return findings_to_sarif(
+                items, rules={rule.id: rule}, suppressions={items[1].fingerprint: "accepted"}
+            )
+
+    one, two = run("3 of 9 attacks"), run("5 of 9 attacks")
+    jsonschema.validate(one, SCHEMA)
+    assert code_scanning_problems(one) == []
+    assert one["runs"][0]["tool"] == two["runs"][0]["tool"]  # rules do not change per run
+    res = one["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in res]
+    assert sorted(uris) == [".", "models/m.pkl", "outside.bin"]
+    located = next(r for r in res if r["locations"][0]["physicalLocation"].get("region"))
+    assert located["locations"][0]["physicalLocation"]["region"] == {"byteOffset": 17}
+    account = next(r for r in res if r.get("suppressions"))
+    assert account["locations"][0]["logicalLocations"][0]["name"] == "account:acme"
+    assert "3 of 9" in res[0]["message"]["text"]
+    rule_doc = one["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule_doc["fullDescription"]["text"] == rule.rationale
+
+
+def test_sarif_stays_within_the_result_limit() -> None:
+    rule = _rule()
+    many = [rule.finding(f"f{i}.pkl", "x") for i in range(25_010)]
+    sarif = findings_to_sarif(many)
+    assert len(sarif["runs"][0]["results"]) == 25_000
+    assert "truncated" in sarif["runs"][0]["properties"]

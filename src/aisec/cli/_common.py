@@ -274,7 +274,7 @@ class ControlOptions:
             elif self.fmt is OutputFormat.JSON:
                 write_json(outcome.to_json(), fh)
             elif self.fmt is OutputFormat.SARIF:
-                write_json(findings_to_sarif(findings), fh)
+                write_json(findings_to_sarif(findings, rules=registry_rules()), fh)
             else:
                 text(stdout_console(fh))
         err = stderr_console()
@@ -393,3 +393,10 @@ def require_extra(feature: str, extra: str, *modules: str) -> None:
             found = False
         if not found:
             raise MissingExtraError(feature, extra)
+
+
+def registry_rules() -> Mapping[str, Any]:
+    """Every rule of the tool by id: the stable metadata SARIF rules are written from."""
+    from aisec.registry import RULES
+
+    return RULES

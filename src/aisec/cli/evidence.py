@@ -20,6 +20,7 @@ from aisec.cli._common import (
     open_output,
     output_option,
     plural,
+    registry_rules,
     stderr_console,
     stdout_console,
     write_json,
@@ -330,7 +331,7 @@ def findings(
                 + f": {t.reason} (triage entry #{t.index})"
                 for fp, t in active.items()
             }
-            write_json(findings_to_sarif(items, suppressions=notes), fh)
+            write_json(findings_to_sarif(items, rules=registry_rules(), suppressions=notes), fh)
         else:
             con = stdout_console(fh)
             render_findings_text(items, con)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,6 +23,7 @@ __all__ = [
     "Finding",
     "Mappings",
     "Region",
+    "RuleInfo",
     "Severity",
     "Subject",
     "exceeds",
@@ -81,8 +82,9 @@ _RANK = {s: i for i, s in enumerate(Severity)}
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """Where inside the artifact: a line range of a text file, a byte range of a binary
-    one, a row of a table, a member of an archive. Rendered as a SARIF region."""
+    """Where inside the artifact: a line range of a text file (1-based), a byte range of a
+    binary one, a row of a table (0-based, the header not counted), a member of an archive.
+    Rendered as a SARIF region."""
 
     start_line: int | None = None
     end_line: int | None = None
@@ -271,87 +273,150 @@ def findings_to_json(findings: Iterable[Finding], *, tool: str = "aisec") -> dic
     }
 
 
+class RuleInfo(Protocol):
+    """What SARIF needs of a rule (``aisec.core.controls.Rule`` has it)."""
+
+    id: str
+    severity: Severity
+    title: str
+    remediation: str
+    rationale: str
+
+
+# GitHub code scanning's documented limits for one SARIF upload
+SARIF_MAX_RESULTS = 25_000
+SARIF_MAX_TAGS = 20
+SARIF_ROOT = "%SRCROOT%"
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!//)")
+
+
 def findings_to_sarif(
     findings: Sequence[Finding],
     *,
+    rules: Mapping[str, RuleInfo] | None = None,
     rule_help: Mapping[str, str] | None = None,
     suppressions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """SARIF 2.1.0: one run, one rule per finding id, one result per finding.
+    """SARIF 2.1.0 that code scanning accepts: one run, one rule per finding id, one result
+    per finding.
 
-    ``suppressions`` maps a finding's fingerprint to the justification of an active triage
-    decision (a risk acceptance, a false positive...); such results carry a SARIF
-    ``suppressions`` entry, so code scanning shows them as dismissed with the reason.
+    Rule metadata is stable across runs: it comes from ``rules`` (the registry: title,
+    rationale, remediation), never from a finding's per-run detail, which goes into the
+    result's message. Locations are relative to the evidence root (``%SRCROOT%``) with a
+    region where the finding has one; a subject that is not a file (an account, a system) is
+    a logical location at the root. ``partialFingerprints`` carry the finding's stable
+    fingerprint; ``suppressions`` maps a fingerprint to the justification of an active triage
+    decision, shown by code scanning as dismissed with the reason.
     """
     items = _sorted(findings)
-    rules: dict[str, dict[str, Any]] = {}
+    truncated = len(items) > SARIF_MAX_RESULTS
+    items = items[:SARIF_MAX_RESULTS]
+    sarif_rules: dict[str, dict[str, Any]] = {}
     for f in items:
-        if f.id in rules:
+        if f.id in sarif_rules:
             continue
-        rules[f.id] = {
+        r = (rules or {}).get(f.id)
+        title = r.title if r is not None else f.title
+        tags = ["security", f"stage:{f.stage}", *f.mappings.tags()][:SARIF_MAX_TAGS]
+        sarif_rules[f.id] = {
             "id": f.id,
-            "name": _rule_name(f.title),
-            "shortDescription": {"text": f.title},
-            "fullDescription": {"text": f.detail or f.title},
-            "help": {"text": (rule_help or {}).get(f.id, f.remediation) or f.title},
-            "defaultConfiguration": {"level": f.severity.sarif_level},
+            "name": _rule_name(title),
+            "shortDescription": {"text": title},
+            "fullDescription": {"text": (r.rationale if r is not None else "") or title},
+            "help": {
+                "text": (rule_help or {}).get(f.id)
+                or (r.remediation if r is not None else f.remediation)
+                or title
+            },
+            "defaultConfiguration": {
+                "level": (r.severity if r is not None else f.severity).sarif_level
+            },
             "properties": {
-                "tags": ["security", f"stage:{f.stage}", *f.mappings.tags()],
-                "security-severity": f.severity.security_severity,
+                "tags": tags,
+                "security-severity": (
+                    r.severity if r is not None else f.severity
+                ).security_severity,
             },
         }
-    rule_index = {rid: i for i, rid in enumerate(rules)}
-    results = []
-    for f in items:
-        location: dict[str, Any] = {
-            "physicalLocation": {"artifactLocation": {"uri": _uri(f.subject.path)}}
-        }
-        result: dict[str, Any] = {
-            "ruleId": f.id,
-            "ruleIndex": rule_index[f.id],
-            "level": f.severity.sarif_level,
-            "message": {"text": f"{f.title}: {f.detail}" if f.detail else f.title},
-            "locations": [location],
-            "properties": {
-                "severity": f.severity.value,
-                "stage": f.stage,
-                "remediation": f.remediation,
-                "mappings": f.mappings.to_json(),
-                "evidence": dict(f.evidence),
-            },
-        }
-        if f.subject.digest:
-            algo, _, hexdigest = f.subject.digest.partition(":")
-            location["physicalLocation"]["artifactLocation"]["properties"] = {
-                "digest": f.subject.digest
+    rule_index = {rid: i for i, rid in enumerate(sarif_rules)}
+    results = [_sarif_result(f, rule_index[f.id], suppressions or {}) for f in items]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "aisec",
+                "version": __version__,
+                "rules": list(sarif_rules.values()),
             }
-            result["partialFingerprints"] = {"aisecSubject/v1": f"{f.id}:{algo}:{hexdigest}"}
-        result.setdefault("partialFingerprints", {})["aisecFinding/v1"] = f.fingerprint
-        if suppressions and f.fingerprint in suppressions:
-            result["suppressions"] = [
-                {
-                    "kind": "external",
-                    "status": "accepted",
-                    "justification": suppressions[f.fingerprint],
-                }
-            ]
-        results.append(result)
-    return {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "aisec",
-                        "version": __version__,
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
+        },
+        "originalUriBaseIds": {
+            SARIF_ROOT: {"description": {"text": "The evidence root: paths are relative to it."}}
+        },
+        "results": results,
     }
+    if truncated:
+        run["properties"] = {
+            "truncated": f"only the {SARIF_MAX_RESULTS} most severe of {len(findings)} findings"
+        }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _sarif_result(f: Finding, index: int, suppressions: Mapping[str, str]) -> dict[str, Any]:
+    from aisec.core.paths import portable_path
+
+    path = f.subject.path
+    artifact: dict[str, Any] = {"uriBaseId": SARIF_ROOT}
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": artifact}}
+    if not path or _SCHEME.match(path):
+        # not a file (account:…, model:…, inventory-system:…): the root, named logically
+        artifact["uri"] = "."
+        location["logicalLocations"] = [{"name": path or "artifact", "kind": "resource"}]
+    else:
+        artifact["uri"] = _uri(portable_path(path))
+    if f.subject.digest:
+        artifact["properties"] = {"digest": f.subject.digest}
+    region = _sarif_region(f.subject.region)
+    if region:
+        location["physicalLocation"]["region"] = region
+    result: dict[str, Any] = {
+        "ruleId": f.id,
+        "ruleIndex": index,
+        "level": f.severity.sarif_level,
+        "message": {"text": f"{f.title}: {f.detail}" if f.detail else f.title},
+        "locations": [location],
+        "partialFingerprints": {"aisecFinding/v1": f.fingerprint},
+        "properties": {
+            "severity": f.severity.value,
+            "stage": f.stage,
+            "remediation": f.remediation,
+            "mappings": f.mappings.to_json(),
+            "evidence": dict(f.evidence),
+        },
+    }
+    if f.subject.region is not None and f.subject.region.member:
+        result["properties"]["member"] = f.subject.region.member
+    if f.fingerprint in suppressions:
+        result["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": suppressions[f.fingerprint]}
+        ]
+    return result
+
+
+def _sarif_region(region: Region | None) -> dict[str, Any]:
+    if region is None:
+        return {}
+    out: dict[str, Any] = {}
+    if region.start_line is not None:
+        out["startLine"] = max(1, region.start_line)
+        if region.end_line is not None and region.end_line >= region.start_line:
+            out["endLine"] = region.end_line
+    elif region.row is not None:
+        # a table row: line row+1 of a CSV with a header (the closest SARIF has)
+        out["startLine"] = region.row + 2
+    if region.byte_offset is not None:
+        out["byteOffset"] = max(0, region.byte_offset)
+        if region.byte_length is not None:
+            out["byteLength"] = max(0, region.byte_length)
+    return out
 
 
 def _rule_name(title: str) -> str:

@@ -55,12 +55,14 @@ def portable_path(path: str | os.PathLike[str], root: Path | None = None) -> str
     text = os.fspath(path)
     p = Path(text)
     if not p.is_absolute():
-        return p.as_posix() if text else text
+        if ".." not in p.parts:
+            return p.as_posix() if text else text
+        p = Path.cwd() / p  # a relative path that climbs: place it, then relativise
     base = (root or evidence_root()).resolve()
     try:
         return p.resolve().relative_to(base).as_posix() or "."
     except ValueError:
-        return p.name or text
+        return p.name or "artifact"
 
 
 def portable_text(text: str, root: Path | None = None) -> str:
