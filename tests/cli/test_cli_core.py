@@ -257,3 +257,25 @@ def test_bad_input_is_one_line_and_exit_2(
     code, _, err = run(capsys, *args)
     assert code == 2, err
     assert_one_line_error(err)
+
+
+def test_unusable_demo_folder_and_busy_port_are_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import socket
+
+    from aisec.core.evidence import EvidenceStore
+
+    assert main(["demo", "--dir", "/proc/aisec-demo-here"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--dir /proc/aisec-demo-here" in err
+    with EvidenceStore.open(f"sqlite:///{tmp_path / 'e.db'}"):
+        pass
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["dashboard", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'e.db'}"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pick another --port" in err

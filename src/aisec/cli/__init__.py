@@ -147,6 +147,9 @@ class _LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="aisec")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option(
+    "-q", "--quiet", is_flag=True, help="No progress or summary on stderr; errors still print."
+)
+@click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AISEC_EVIDENCE_ROOT",
@@ -155,7 +158,7 @@ class _LazyGroup(click.Group):
     "default: the working directory]. Paths outside it are named by file name and digest.",
 )
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, root: Path | None) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool, root: Path | None) -> None:
     """Secure an AI system across its lifecycle: data, training, evaluation,
     deployment, inference, monitoring. Every control signs its evidence.
 
@@ -164,6 +167,11 @@ def cli(ctx: click.Context, verbose: int, root: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     _configure_logging(verbose)
+    from aisec.cli._common import set_quiet
+
+    set_quiet(quiet)
+    if quiet:
+        logging.getLogger("aisec").setLevel(logging.ERROR)
     if root is not None:
         from aisec.core.paths import use_evidence_root
 

@@ -103,9 +103,18 @@ def write_json(obj: Any, out: TextIO) -> None:
     out.write("\n")
 
 
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """``aisec -q``: no progress and no summaries on stderr (errors still print)."""
+    global _QUIET
+    _QUIET = quiet
+
+
 def stderr_console() -> Console:
     """Progress, logs and summaries go to stderr; stdout carries results only."""
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, quiet=_QUIET)
 
 
 # tables written to a file, a pipe or a CI log are not wrapped at 80 columns

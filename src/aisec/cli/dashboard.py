@@ -75,6 +75,7 @@ def dashboard_command(
 
         recorder = StoreRecorder.for_store(store, load_signing_key(key_path or default_key_path()))
     app = create_app(store, token=token, admin_token=admin_token, recorder=recorder)
+    _check_port(host, port)
     stderr_console().print(
         f"aisec dashboard on http://{host}:{port}/ over {store.url} "
         f"({'triage enabled at /admin' if recorder else 'read-only'}; Ctrl-C to stop)",
@@ -84,3 +85,18 @@ def dashboard_command(
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         store.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port already in use is bad input (exit 2 with one line), not a crash."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(
+                f"cannot serve the dashboard on {host}:{port}: {exc.strerror}; pick another --port"
+            ) from None

@@ -16,6 +16,7 @@ from aisec.cli._common import (
     stdout_console,
     write_json,
 )
+from aisec.core.errors import InputError
 
 __all__ = ["demo_command"]
 
@@ -35,6 +36,7 @@ def demo_command(workdir: Path, fmt: OutputFormat, output: Path) -> None:
     """Run the six-stage lifecycle scenario on data it makes itself; no network, no API key."""
     from aisec.demo import run_demo
 
+    _check_workdir(workdir)
     err = stderr_console()
     with err.status("aisec demo: starting…") as status:
 
@@ -68,3 +70,23 @@ def demo_command(workdir: Path, fmt: OutputFormat, output: Path) -> None:
             )
     if not result.ok:
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _check_workdir(workdir: Path) -> None:
+    """A folder the demo can create and write, or one clear line (exit 2)."""
+    import os
+
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        probe = workdir / ".aisec-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"--dir {workdir}: cannot write the demo folder there ({reason}); pick a folder "
+            "you can write",
+            path=workdir,
+        ) from None
+    if not os.access(workdir, os.W_OK):  # pragma: no cover - root writes anywhere
+        raise InputError(f"--dir {workdir}: not writable", path=workdir)
