@@ -359,3 +359,20 @@ def test_signed_time_comes_from_the_entry_head(
         assert store.signed_time(entry, [SigningKey.generate().public]) is None
         _sql(store_url, "DELETE FROM aisec_tree_heads WHERE size = 2")
         assert store.signed_time(entry, [signing_key.public]) is None
+
+
+def test_batched_appends_are_all_or_nothing(
+    store_url: str, signing_key: SigningKey, tmp_path: Path
+) -> None:
+    with EvidenceStore.open(store_url, witness_dir=tmp_path / "w") as store:
+        entries = store.record_many([_statement(i) for i in range(5)], signing_key)
+        assert [e.index for e in entries] == [0, 1, 2, 3, 4]
+        assert len(store.heads()) == 5 and store.verify([signing_key.public]).ok
+        bad = Statement(
+            (ArtifactRef("m", "sha256:" + "0" * 64),),
+            predicate_type("deployment", "model-scan", 2),
+            {"verdict": "perhaps"},
+        )
+        with pytest.raises(FormatError):
+            store.record_many([_statement(5), bad], signing_key)
+        assert store.size() == 5  # the good one of the failed batch was not appended either

@@ -8,6 +8,7 @@ and a signing key) or a :class:`NullRecorder` for ``--no-record``; tests pass ei
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aisec.core.evidence.attestation import Statement
@@ -93,6 +94,11 @@ class StoreRecorder:
     def record(self, item: Statement | Predicate, *, run_id: str | None = None) -> LogEntry:
         statement = item if isinstance(item, Statement) else item.statement()
         return self.store.record(statement, self.key, run_id=run_id)
+
+    def record_many(self, items: Sequence[Statement | Predicate]) -> list[LogEntry]:
+        """Record many in one transaction of the store (a sweep's batch)."""
+        statements = [i if isinstance(i, Statement) else i.statement() for i in items]
+        return self.store.record_many(statements, self.key)
 
     def close(self) -> None:
         with self._lock:

@@ -101,6 +101,14 @@ class LogEntry:
         }
 
 
+def _with_run(statement: Statement, run_id: str) -> Statement:
+    predicate = dict(statement.predicate)
+    run = dict(predicate.get("run") or {})
+    run.setdefault("id", run_id)
+    predicate["run"] = run
+    return Statement(statement.subjects, statement.predicate_type, predicate)
+
+
 class EvidenceStore:
     """Open with :meth:`open`; use as a context manager or call :meth:`close`."""
 
@@ -212,77 +220,96 @@ class EvidenceStore:
     ) -> LogEntry:
         """Sign ``statement`` with ``key`` and append it."""
         if run_id is not None:
-            predicate = dict(statement.predicate)
-            run = dict(predicate.get("run") or {})
-            run.setdefault("id", run_id)
-            predicate["run"] = run
-            statement = Statement(statement.subjects, statement.predicate_type, predicate)
+            statement = _with_run(statement, run_id)
         return self.append(sign_statement(statement, key), key)
 
     def append(self, envelope: Envelope, key: SigningKey) -> LogEntry:
         """Append a signed envelope; ``key`` signs the new tree head."""
-        statement = envelope.statement()
-        envelope_keyids = set(envelope.verified_keyids([key.public]))
-        raw = envelope.to_bytes()
-        leaf = leaf_hash(raw)
-        created = now()
-        # validate before taking the lock: nothing malformed enters the log under an aisec type
-        validate_statement(statement)
-        derive(0, statement)
+        return self.append_many([envelope], key)[0]
+
+    def record_many(
+        self, statements: Sequence[Statement], key: SigningKey, *, run_id: str | None = None
+    ) -> list[LogEntry]:
+        """Sign and append many statements in one transaction (a registry sweep's batch)."""
+        if run_id is not None:
+            statements = [_with_run(st, run_id) for st in statements]
+        return self.append_many([sign_statement(st, key) for st in statements], key)
+
+    def append_many(self, envelopes: Sequence[Envelope], key: SigningKey) -> list[LogEntry]:
+        """Append envelopes in order, in one transaction; each gets its own signed tree head,
+        as every append does. All or nothing: a malformed one appends none of them."""
+        prepared = []
+        for envelope in envelopes:
+            statement = envelope.statement()
+            # validate before the lock: nothing malformed enters the log under an aisec type
+            validate_statement(statement)
+            derive(0, statement)
+            raw = envelope.to_bytes()
+            prepared.append((envelope, statement, raw, leaf_hash(raw)))
+        if not prepared:
+            return []
+        out: list[LogEntry] = []
         with self._engine.begin() as conn:
             state = conn.execute(
                 sa.select(log_state).where(log_state.c.id == 1).with_for_update()
             ).one()
             frontier = Frontier.from_json(json.loads(state.frontier))
-            index = frontier.size
-            frontier.append(leaf)
             self._remember_key(conn, key.public)
-            conn.execute(
-                entries_t.insert().values(
-                    idx=index,
-                    leaf_hash=leaf.hex(),
-                    envelope=raw.decode(),
-                    predicate_type=statement.predicate_type,
-                    stage=entry_stage(statement),
-                    keyid=envelope.signatures[0].keyid,
-                    created_at=created,
+            head = None
+            for envelope, statement, raw, leaf in prepared:
+                created = now()
+                index = frontier.size
+                frontier.append(leaf)
+                conn.execute(
+                    entries_t.insert().values(
+                        idx=index,
+                        leaf_hash=leaf.hex(),
+                        envelope=raw.decode(),
+                        predicate_type=statement.predicate_type,
+                        stage=entry_stage(statement),
+                        keyid=envelope.signatures[0].keyid,
+                        created_at=created,
+                    )
                 )
-            )
-            write_derived(conn, index, statement, created)
-            head = TreeHead.create(
-                log_id=state.log_id,
-                size=frontier.size,
-                root=frontier.root(),
-                last_leaf=leaf,
-                timestamp=created,
-                sign=key.sign,
-                keyid=key.keyid,
-            )
-            conn.execute(
-                heads_t.insert().values(
+                write_derived(conn, index, statement, created)
+                head = TreeHead.create(
+                    log_id=state.log_id,
                     size=frontier.size,
-                    body=head.body.decode(),
-                    keyid=head.keyid,
-                    signature=base64.b64encode(head.signature).decode(),
+                    root=frontier.root(),
+                    last_leaf=leaf,
+                    timestamp=created,
+                    sign=key.sign,
+                    keyid=key.keyid,
                 )
-            )
+                conn.execute(
+                    heads_t.insert().values(
+                        size=frontier.size,
+                        body=head.body.decode(),
+                        keyid=head.keyid,
+                        signature=base64.b64encode(head.signature).decode(),
+                    )
+                )
+                if not envelope.verified_keyids([key.public]):
+                    log.info("entry #%d is signed by a key other than the appender's", index)
+                out.append(
+                    LogEntry(
+                        index=index,
+                        leaf_hash=leaf.hex(),
+                        envelope=envelope,
+                        predicate_type=statement.predicate_type,
+                        stage=entry_stage(statement),
+                        keyid=envelope.signatures[0].keyid,
+                        created_at=created,
+                    )
+                )
             conn.execute(
                 log_state.update()
                 .where(log_state.c.id == 1)
                 .values(frontier=json.dumps(frontier.to_json()))
             )
-        if not envelope_keyids:
-            log.info("entry #%d is signed by a key other than the appender's", index)
+        assert head is not None  # noqa: S101 - prepared is not empty
         self._write_witness(state.log_id, head)
-        return LogEntry(
-            index=index,
-            leaf_hash=leaf.hex(),
-            envelope=envelope,
-            predicate_type=statement.predicate_type,
-            stage=entry_stage(statement),
-            keyid=envelope.signatures[0].keyid,
-            created_at=created,
-        )
+        return out
 
     def _remember_key(self, conn: Connection, key: PublicKey) -> None:
         exists = conn.execute(sa.select(keys_t.c.keyid).where(keys_t.c.keyid == key.keyid)).first()
