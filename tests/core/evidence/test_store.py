@@ -370,7 +370,7 @@ def test_batched_appends_are_all_or_nothing(
         assert len(store.heads()) == 5 and store.verify([signing_key.public]).ok
         bad = Statement(
             (ArtifactRef("m", "sha256:" + "0" * 64),),
-            predicate_type("deployment", "model-scan", 2),
+            "urn:aisec:predicate:deployment/model-scan:v2",
             {"verdict": "perhaps"},
         )
         with pytest.raises(FormatError):
