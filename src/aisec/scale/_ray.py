@@ -1,0 +1,45 @@
+"""Ray, imported only for ``--engine ray``: connect to a cluster or start a local one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from aisec.core.errors import InputError, MissingExtraError
+
+__all__ = ["ray_session"]
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingExtraError("--engine ray", "ray") from exc
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, workers: int | None) -> Iterator[Any]:
+    """Ray, connected to ``address`` (``ray://…``, ``host:port`` or ``auto``; KubeRay's head
+    service) or to a local cluster of ``workers`` CPUs started here and stopped after."""
+    ray = _ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
+    try:
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise InputError(f"cannot reach the Ray cluster at {address or 'local'}: {exc}") from exc
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
