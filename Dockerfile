@@ -10,7 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 RUN python -m venv /opt/aisec \
-    && /opt/aisec/bin/pip install --no-cache-dir ".[guard,dashboard]"
+    && /opt/aisec/bin/pip install --no-cache-dir ".[guard,dashboard,postgres]"
 
 FROM python:3.11-slim
 LABEL org.opencontainers.image.title="aisec" \

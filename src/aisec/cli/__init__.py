@@ -18,6 +18,63 @@ __all__ = ["cli", "main"]
 
 EXIT_INTERNAL = 3
 
+# The optional package a command may reach for, and the extra (pyproject.toml) that carries
+# it. A command that imports one on a core install exits 2 with the line that installs it.
+_EXTRA_FOR_MODULE: dict[str, str] = {
+    "polars": "data",
+    "numpy": "data",
+    "scipy": "data",
+    "sklearn": "data",
+    "cleanlab": "data",
+    "aiohttp": "guard",
+    "redis": "guard",
+    "datasketch": "guard",
+    "prometheus_client": "guard",
+    "starlette": "dashboard",
+    "uvicorn": "dashboard",
+    "multipart": "dashboard",
+    "python_multipart": "dashboard",
+    "safetensors": "convert",
+    "httpx": "inventory",
+    "cyclonedx": "inventory",
+    "psycopg": "postgres",
+    "ray": "ray",
+    "torch": "torch",
+    "h5py": "h5",
+}
+
+# Where a module is in several extras, the one that matches the command wins.
+_EXTRA_FOR_COMMAND: dict[str, str] = {
+    "data": "data",
+    "guard": "guard",
+    "redteam": "redteam",
+    "inventory": "inventory",
+    "dashboard": "dashboard",
+    "demo": "all",
+}
+
+
+def _missing_extra(exc: ModuleNotFoundError, args: Sequence[str]) -> str | None:
+    """The install line for a missing optional package, or None when it is not ours to name."""
+    top = (exc.name or "").split(".")[0]
+    extra = _EXTRA_FOR_MODULE.get(top)
+    if extra is None:
+        return None
+    command, skip = "", False
+    for arg in args:
+        if skip or arg.startswith("-"):
+            # the root options that take a value; the command is the first word after them
+            skip = arg == "--root"
+            continue
+        command = arg
+        break
+    if command in _EXTRA_FOR_COMMAND and extra not in ("postgres", "ray", "torch", "h5"):
+        extra = _EXTRA_FOR_COMMAND[command]
+    return (
+        f"'aisec {command}' needs the optional package '{top}', which the core install "
+        f"leaves out: pip install 'aisec[{extra}]'"
+    )
+
 
 # Each command group is imported when it is used, so `aisec model scan` does not pay for
 # loading the gateway, the red-team engine and the data stack. The loaders are plain
@@ -220,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
     except Exception as exc:  # a bug: say so in one line, keep the traceback for -v
+        line = _missing_extra(exc, args) if isinstance(exc, ModuleNotFoundError) else None
+        if line is not None:
+            click.echo(f"aisec: error: {line}", err=True)
+            return EXIT_ERROR
         if "-v" in args or "-vv" in args or "--verbose" in args:
             raise
         click.echo(

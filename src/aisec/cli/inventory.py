@@ -43,7 +43,7 @@ def _paths(name: str, help_text: str) -> Callable[[F], F]:
 @click.group(name="inventory")
 def inventory_group() -> None:
     """Stage 6 (monitoring): AI inventory, shadow AI, ML-BOM and governance report."""
-    require_extra("aisec inventory", "monitoring", "polars", "httpx", "cyclonedx")
+    require_extra("aisec inventory", "inventory", "polars", "httpx", "cyclonedx")
 
 
 def _columns(text: str | None) -> dict[str, str]:
