@@ -34,6 +34,25 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every evidence store a test left open, so that a PostgreSQL connection is never
+    collected (and warned about) in the middle of a later test."""
+    from aisec.core.evidence.store import EvidenceStore
+
+    opened: list[EvidenceStore] = []
+    original = EvidenceStore.__init__
+
+    def tracking(self: EvidenceStore, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(EvidenceStore, "__init__", tracking)
+    yield
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def signing_key() -> SigningKey:
     return SigningKey.generate()
