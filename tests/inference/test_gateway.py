@@ -205,6 +205,9 @@ def test_metrics_health_and_admin(tmp_path: Path) -> None:
             ):
                 pass
             async with http.get(gw.url + "/metrics") as r:
+                assert r.status == 401  # behind the admin token unless metrics-public
+            admin = {"authorization": "bearer admin-token-0123456789"}  # any case of the scheme
+            async with http.get(gw.url + "/metrics", headers=admin) as r:
                 text = await r.text()
             assert 'aisec_guard_requests_total{outcome="ok",route="/v1/embeddings"} 1.0' in text
             assert "aisec_guard_detection_dropped 0.0" in text

@@ -85,7 +85,8 @@ class HardeningConfig(_Model):
     strip_logprobs: bool = Field(default=False, alias="strip-logprobs")
     refuse_logit_bias: bool = Field(default=False, alias="refuse-logit-bias")
     max_tokens: int | None = Field(default=None, alias="max-tokens", ge=1)
-    max_prompt_chars: int | None = Field(default=None, alias="max-prompt-chars", ge=1)
+    # a safe default: a 4 MB prompt is no chat request, and filters and detectors read it all
+    max_prompt_chars: int | None = Field(default=200_000, alias="max-prompt-chars", ge=1)
     deny_patterns: tuple[str, ...] = Field(default=(), alias="deny-patterns")
     redact_secrets: bool = Field(default=False, alias="redact-secrets")
 
@@ -193,6 +194,32 @@ class GuardConfig(_Model):
         description="environment variable with the upstream key",
     )
     upstream_timeout: float = Field(default=60.0, alias="upstream-timeout", gt=0)
+    body_timeout: float = Field(
+        default=30.0,
+        alias="body-timeout",
+        gt=0,
+        description="seconds a client may take to send its whole request body (then 408)",
+    )
+    redis_timeout: float = Field(
+        default=0.25,
+        alias="redis-timeout",
+        gt=0,
+        description="seconds per Redis connect or command before the Redis-down policy applies",
+    )
+    idle_timeout: int = Field(
+        default=5, alias="idle-timeout", ge=1, description="seconds an idle connection stays open"
+    )
+    max_connections: int = Field(
+        default=2048,
+        alias="max-connections",
+        ge=1,
+        description="connections one replica serves at once; past it, 503 at once",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        alias="metrics-public",
+        description="serve /metrics without the admin token (e.g. to a scraper on a private net)",
+    )
 
     @field_validator("upstream", "webhook")
     @classmethod

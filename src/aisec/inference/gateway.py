@@ -42,6 +42,7 @@ from aisec.inference.alerts import AUDIT_FLUSH_SECONDS, AlertPipeline, AuditLog,
 from aisec.inference.config import GuardConfig, RouteConfig, RouteKind
 from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import (
+    Refusal,
     check_request,
     classifier_margin,
     harden_response,
@@ -49,6 +50,7 @@ from aisec.inference.harden import (
     logit_probe,
     prompt_text,
 )
+from aisec.inference.normalise import normalise, parse_body
 from aisec.inference.ratelimit import Limit, Limiter, MemoryLimiter, RedisLimiter
 from aisec.inference.state import DetectorState, MemoryState, RedisState
 
@@ -59,6 +61,13 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 REDIS_CONNECTIONS = 64
 REDIS_POOL_WAIT_SECONDS = 5.0  # then the configured Redis-down policy applies
 _HOP = {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
+# the upstream's identity stays behind the gateway (the gateway's server sends its own)
+_IDENTITY = {"server", "date", "x-powered-by", "via"}
+_DROP = frozenset(_HOP | _IDENTITY)
+#: Bodies and prompts past these sizes are parsed and filtered off the event loop, so that
+#: small requests on the same replica do not wait behind them.
+OFF_LOOP_BYTES = 256 * 1024
+OFF_LOOP_CHARS = 64 * 1024
 
 
 @dataclass
@@ -116,9 +125,12 @@ class Gateway:
             # a blocking pool: past REDIS_CONNECTIONS requests in flight, a request waits for a
             # connection; redis-py's default pool raised MaxConnectionsError past 100 instead,
             # which the limiter took for "Redis is down" (503, or no limit with fail-open)
+            # short connect and command timeouts: a hung Redis must cost milliseconds, then
+            # the limiter's circuit breaker applies the Redis-down policy without waiting
             pool = aioredis.BlockingConnectionPool.from_url(
                 cfg.redis, decode_responses=True, max_connections=REDIS_CONNECTIONS,
-                timeout=REDIS_POOL_WAIT_SECONDS,
+                timeout=REDIS_POOL_WAIT_SECONDS, socket_timeout=cfg.redis_timeout,
+                socket_connect_timeout=cfg.redis_timeout,
             )  # fmt: skip
             self.redis = aioredis.Redis.from_pool(pool)
             self.limiter = RedisLimiter(self.redis, cfg.redis_prefix, fail_open=cfg.fail_open)
@@ -229,32 +241,57 @@ class Gateway:
                 xkey = value if xkey is None else xkey
             elif name == b"content-length":
                 clen = value if clen is None else clen
-        key = authz.decode("latin-1").removeprefix("Bearer ").strip() if authz else ""
+        key = _bearer(authz.decode("latin-1")) if authz else ""
         account = self.accounts.lookup(key or (xkey.decode("latin-1") if xkey else None))
         if account is None:
             self._count(route.path, "unauthorized")
             self._audit(rid, None, route, 401, "unauthorized", "")
             return self._reply(rid, 401, "missing or unknown API key", "unauthorized")
-        if int(clen or 0) > MAX_BODY_BYTES:
-            return self._reply(rid, 413, "request body too large", "refused")
-        raw = await _read_body(receive)
-        if raw is None:
-            return self._reply(rid, 413, "request body too large", "refused")
         try:
-            body = json.loads(raw)
+            declared = int(clen or 0)
         except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            return self._reply(rid, 400, "request body must be a JSON object", "bad-request")
+            return self._refuse(rid, account, route, Refusal(400, "bad content-length header"))
+        if declared > MAX_BODY_BYTES:
+            return self._refuse(rid, account, route, Refusal(413, "request body too large"))
+        try:
+            async with asyncio.timeout(self.cfg.body_timeout):
+                raw = await _read_body(receive)
+        except TimeoutError:
+            late = Refusal(408, f"request body not received within {self.cfg.body_timeout:g} s")
+            return self._refuse(rid, account, route, late)
+        except ClientDisconnect:
+            self._count(route.path, "client-disconnect")
+            self._audit(rid, account.name, route, 499, "client-disconnect", "")
+            return Response(status_code=499)  # nobody reads it: the client has gone
+        if raw is None:
+            return self._refuse(rid, account, route, Refusal(413, "request body too large"))
+        # a large body is parsed off the loop; small ones are cheaper to parse in place
+        parsed = (
+            await asyncio.to_thread(parse_body, raw)
+            if len(raw) > OFF_LOOP_BYTES
+            else parse_body(raw)
+        )
+        if isinstance(parsed, Refusal):
+            return self._refuse(rid, account, route, parsed)
+        body = parsed
+        bias = logit_probe(body)  # what was asked, before stripping takes logprobs away
+        norm = normalise(body, route)
+        if isinstance(norm, Refusal):
+            return self._refuse(rid, account, route, norm)
         text = prompt_text(body, route)
-        bias = logit_probe(body)
-        changes, refusal = check_request(body, route, text)
+        if len(text) > OFF_LOOP_CHARS:
+            changes, refusal = await asyncio.to_thread(check_request, body, route, text)
+        else:
+            changes, refusal = check_request(body, route, text)
+        changes = norm.changes + changes
         if refusal is not None:
-            self._count(route.path, "refused")
-            self._audit(rid, account.name, route, refusal.status, "refused", text, refusal.reason)
-            return self._reply(rid, refusal.status, refusal.reason, "refused")
+            return self._refuse(rid, account, route, refusal, text, policy=True)
         max_tok = body.get("max_tokens") if route.kind is not RouteKind.CLASSIFIER else 0
-        tokens = max(1, len(text) // 4 + (max_tok if isinstance(max_tok, int) else 256))
+        if route.kind is RouteKind.CLASSIFIER or route.kind is RouteKind.OPENAI_EMBEDDINGS:
+            out_tokens = 0
+        else:
+            out_tokens = norm.choices * (max_tok if isinstance(max_tok, int) else 256)
+        tokens = max(1, len(text) // 4 + out_tokens)
         decision = await self.limiter.check(
             account.name, self._limits(account, route, tokens), self.cfg.detectors.throttle
         )
@@ -274,6 +311,23 @@ class Gateway:
         return await self._forward(
             rid, account, route, body, text, bias, changes, action, degrade=degrade
         )
+
+    def _refuse(
+        self,
+        rid: str,
+        account: Account,
+        route: RouteConfig,
+        refusal: Refusal,
+        text: str = "",
+        *,
+        policy: bool = False,
+    ) -> JSONResponse:
+        """Every refusal: one metric, one audit line, one JSON error. A malformed request is
+        ``bad-request``; what the route's policy refuses (and any size limit) is ``refused``."""
+        kind = "bad-request" if refusal.status == 400 and not policy else "refused"
+        self._count(route.path, kind)
+        self._audit(rid, account.name, route, refusal.status, kind, text, refusal.reason)
+        return self._reply(rid, refusal.status, refusal.reason, kind)
 
     async def _forward(
         self, rid: str, account: Account, route: RouteConfig, body: dict[str, Any], text: str,
@@ -299,21 +353,31 @@ class Gateway:
             self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
             self._count(route.path, "ok")
             return StreamingResponse(
-                self._stream(resp, route, degrade=degrade),
+                self._stream(resp, route, degrade=degrade, rid=rid, account=account.name),
                 status_code=resp.status,
                 headers=headers,
                 media_type="text/event-stream",
             )
         try:
             payload = await resp.read()
-        except (aiohttp.ClientError, TimeoutError):
+        except (aiohttp.ClientError, TimeoutError) as exc:
             resp.release()
+            self._count(route.path, "upstream-error")
+            self._audit(rid, account.name, route, 502, "upstream-error", text, type(exc).__name__)
             return self._reply(rid, 502, "upstream failed mid-response", "upstream-error")
         self._latency(route.path).observe(time.perf_counter() - start)
         margin = None
         if ctype.startswith("application/json"):
-            with contextlib.suppress(ValueError):
+            try:
                 data = json.loads(payload)
+            except (ValueError, RecursionError):
+                # a cut or corrupt upstream body is a fault, not something to pass on
+                self._count(route.path, "upstream-error")
+                self._audit(
+                    rid, account.name, route, 502, "upstream-error", text, "invalid upstream JSON"
+                )
+                return self._reply(rid, 502, "upstream sent an invalid JSON body", "upstream-error")
+            else:
                 margin = (
                     classifier_margin(data, route) if route.kind is RouteKind.CLASSIFIER else None
                 )
@@ -328,7 +392,7 @@ class Gateway:
             self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, bias))
         self._count(route.path, "ok" if resp.status < 400 else "upstream-status")
         self._audit(rid, account.name, route, resp.status, action or "allow", text, *changes)
-        passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
+        passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _DROP}
         return Response(payload, status_code=resp.status, headers=passthrough | headers)
 
     def _latency(self, path: str) -> Any:
@@ -338,16 +402,14 @@ class Gateway:
         return child
 
     async def _stream(
-        self, resp: aiohttp.ClientResponse, route: RouteConfig, *, degrade: bool
-    ) -> AsyncIterator[bytes]:
-        h = route.hardening
-        rewrite = h.strip_logprobs or h.redact_secrets or degrade
+        self, resp: aiohttp.ClientResponse, route: RouteConfig, *, degrade: bool, rid: str,
+        account: str,
+    ) -> AsyncIterator[bytes]:  # fmt: skip
+        # Every delivered event is hardened: redaction and logprob stripping hold on SSE as on
+        # JSON. An upstream that cuts the stream gets one audit line, one metric and a clear
+        # SSE error event to the client, not a silent end that looks like success.
+        buf = b""
         try:
-            if not rewrite:
-                async for chunk in resp.content.iter_any():
-                    yield chunk
-                return
-            buf = b""
             async for chunk in resp.content.iter_any():
                 buf += chunk
                 *events, buf = buf.split(b"\n\n")
@@ -355,8 +417,14 @@ class Gateway:
                     yield b"".join(
                         harden_sse_event(e, route, degrade=degrade) + b"\n\n" for e in events
                     )
-            if buf:
+            if buf.strip():
                 yield harden_sse_event(buf, route, degrade=degrade)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._count(route.path, "stream-cut")
+            self._audit(rid, account, route, 502, "stream-cut", "", type(exc).__name__)
+            error = {"error": {"message": "upstream stream ended early", "type": "stream-cut",
+                               "request_id": rid}}  # fmt: skip
+            yield b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
         finally:
             resp.release()
 
@@ -377,7 +445,14 @@ class Gateway:
             record["notes"] = list(notes)
         self.audit.write(record)
 
+    def _admin(self, request: Request) -> bool:
+        token = self.cfg.admin_token
+        given = _bearer(request.headers.get("authorization", ""))
+        return bool(token) and hmac.compare_digest(given.encode(), str(token).encode())
+
     async def metrics_endpoint(self, request: Request) -> Response:
+        if not self.cfg.metrics_public and not self._admin(request):
+            return JSONResponse({"error": "admin token required"}, status_code=401)
         self.metrics.queue.set(self.pipeline.queue.qsize())
         self.metrics.dropped.set(self.pipeline.dropped)
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -392,9 +467,7 @@ class Gateway:
         return JSONResponse(status)
 
     async def admin_accounts(self, request: Request) -> Response:
-        token = self.cfg.admin_token
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        if not self._admin(request):
             return JSONResponse({"error": "admin token required"}, status_code=401)
         rows: list[dict[str, Any]] = []
         for name in self.accounts.names:
@@ -403,6 +476,14 @@ class Gateway:
             rows.append({"account": name, "risk": round(risk, 4), "actions": sorted(actions)})
         rows.sort(key=lambda r: (-float(r["risk"]), str(r["account"])))
         return JSONResponse({"schema": "aisec.guard-accounts/v1", "accounts": rows})
+
+
+def _bearer(value: str) -> str:
+    """The credential of an ``Authorization`` header; the scheme is case-insensitive (RFC 9110)."""
+    scheme, _, credential = value.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return credential.strip()
+    return value.strip() if not credential else ""
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -473,5 +554,8 @@ def create_app(
     app = Starlette(
         routes=routes, lifespan=lifespan, middleware=[Middleware(_FastPath, gateway=gw)]
     )
+    # Starlette would answer "/v1/chat/completions/" with a redirect built from the Host
+    # header: an open redirect on someone else's name. Unknown paths get a 404 instead.
+    app.router.redirect_slashes = False
     app.state.gateway = gw
     return app

@@ -184,10 +184,15 @@ class MemoryLimiter:
 class RedisLimiter:
     """N replicas, one limit: GCRA in one atomic Lua script, batched per round trip."""
 
+    #: After a Redis failure, decisions skip Redis for this long (the circuit is open), so
+    #: that a hung Redis costs one timeout, not one per request; then one call tries again.
+    OPEN_SECONDS = 1.0
+
     def __init__(self, client: Any, prefix: str, *, fail_open: bool) -> None:
         self._r = client
         self._prefix = prefix
         self._fail_open = fail_open
+        self._open_until = 0.0
         self._script = client.register_script(_GCRA)
         self._rates: dict[str, tuple[int, int]] = {}  # rate text -> (emission us, period us)
         self._busy = False
@@ -254,18 +259,25 @@ class RedisLimiter:
     async def _call(self, batch: list[tuple[list[str], list[int]]]) -> list[Decision]:
         keys = [key for k, _ in batch for key in k]
         args = [len(batch)] + [arg for _, a in batch for arg in a]
+        if time.monotonic() < self._open_until:
+            return self._down(len(batch))
         try:
             flat = await self._script(keys=keys, args=args)
         except Exception as exc:  # any Redis failure: apply the configured policy
+            self._open_until = time.monotonic() + self.OPEN_SECONDS
             log.warning(
-                "redis unavailable (%s); failing %s",
+                "redis unavailable (%s); failing %s for %.0f s before trying again",
                 type(exc).__name__,
                 "open" if self._fail_open else "closed",
+                self.OPEN_SECONDS,
             )
-            if self._fail_open:
-                return [Decision(True, 0.0, frozenset(), "redis-down-fail-open")] * len(batch)
-            return [Decision(False, 1.0, frozenset(), "redis-down-fail-closed")] * len(batch)
+            return self._down(len(batch))
         return [_decision(*flat[i : i + 3]) for i in range(0, len(flat), 3)]
+
+    def _down(self, n: int) -> list[Decision]:
+        if self._fail_open:
+            return [Decision(True, 0.0, frozenset(), "redis-down-fail-open")] * n
+        return [Decision(False, 1.0, frozenset(), "redis-down-fail-closed")] * n
 
     async def set_actions(self, account: str, actions: frozenset[str], seconds: float) -> None:
         await self._r.set(

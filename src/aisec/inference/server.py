@@ -53,7 +53,7 @@ class GatewayServer:
         self.gateway: Gateway = self.app.state.gateway
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            lifespan="on",
+            lifespan="on", **connection_limits(cfg),
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
@@ -77,6 +77,18 @@ class GatewayServer:
             await self._task
 
 
+def connection_limits(cfg: GuardConfig) -> dict[str, Any]:
+    """uvicorn's connection hygiene from the config: idle keep-alive connections are closed,
+    headers are bounded, and past ``max-connections`` a replica answers 503 at once instead of
+    queueing without end. The body timeout is the gateway's own (``body-timeout``)."""
+    return {
+        "timeout_keep_alive": cfg.idle_timeout,
+        "limit_concurrency": cfg.max_connections,
+        "h11_max_incomplete_event_size": 64 * 1024,
+        "server_header": False,
+    }
+
+
 def serve(
     cfg: GuardConfig,
     config_digest: str,
@@ -94,14 +106,17 @@ def serve(
         os.environ[CONFIG_ENV] = str(config_path.resolve())
         uvicorn.run(
             "aisec.inference.server:app_from_env", factory=True, host=host, port=port,
-            workers=workers, log_level="warning", access_log=False,
+            workers=workers, log_level="warning", access_log=False, **connection_limits(cfg),
         )  # fmt: skip
         return
 
     async def main() -> None:
         app = create_app(cfg, config_digest, signing_key=signing_key, store_url=store_url)
         _freeze_startup_objects()
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", access_log=False,
+            **connection_limits(cfg),
+        )  # fmt: skip
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         while not server.started and not task.done():

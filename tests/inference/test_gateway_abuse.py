@@ -1,0 +1,336 @@
+"""Hostile clients, parameter tricks and upstream faults: no bypass, no 500, nothing unlogged.
+
+Each probe runs a real gateway (uvicorn on 127.0.0.1) in front of a small aiohttp upstream
+that records what it was sent and can misbehave on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aisec.inference import GatewayServer, load_config
+from aisec.inference.config import RouteConfig
+from aisec.inference.harden import Refusal
+from aisec.inference.normalise import LOGPROB_FIELDS, normalise, parse_body
+
+from .conftest import KEYS, auth, chat, config_dict, write_config
+
+
+class Upstream:
+    """An OpenAI-compatible upstream that records bodies and misbehaves on request."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.mode = "ok"
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.bodies.append(body)
+        reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "fine"}}]}
+        headers = {"server": "upstream-secret/1.2", "x-powered-by": "internal-stack"}
+        if self.mode == "truncated":
+            raw = json.dumps(reply).encode()[:-7]
+            return web.Response(body=raw, content_type="application/json", headers=headers)
+        if self.mode == "cut-stream":
+            resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+            await resp.prepare(request)
+            await resp.write(b'data: {"choices":[{"delta":{"content":"par"}}]}\n\n')
+            assert request.transport is not None
+            request.transport.close()  # the upstream dies mid-stream
+            return resp
+        return web.json_response(reply, headers=headers)
+
+    async def __aenter__(self) -> Upstream:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        assert site._server is not None
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def gateway(
+    tmp_path: Path, **extra: Any
+) -> AsyncIterator[tuple[Upstream, GatewayServer, aiohttp.ClientSession]]:
+    async with Upstream() as up:
+        data = config_dict(up.url, **extra)
+        data["audit-log"] = str(tmp_path / "audit.jsonl")
+        cfg, digest = load_config(write_config(tmp_path / "guard.yaml", data))
+        async with GatewayServer(cfg, digest) as gw, aiohttp.ClientSession() as http:
+            yield up, gw, http
+
+
+def _audit(tmp_path: Path, gw: GatewayServer) -> list[dict[str, Any]]:
+    gw.gateway.audit.flush()
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r.get("event") == "request"]
+
+
+CHAT = "/v1/chat/completions"
+
+
+def test_parameter_types_are_enforced_not_guessed(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path) as (up, gw, http):
+            probes = [
+                chat("hi", stream="true"),  # a string the server would read as true
+                chat("hi", n=128),
+                chat("hi", n="4"),
+                chat("hi", best_of=True),
+                chat("hi", max_tokens=-5),
+                chat("hi", max_tokens=0),
+                chat("hi", max_completion_tokens=1.5),
+            ]
+            for body in probes:
+                async with http.post(gw.url + CHAT, json=body, headers=auth("alice")) as r:
+                    assert r.status == 400, body
+                    assert r.headers["x-aisec-action"] == "bad-request"
+            assert up.bodies == []  # none of them reached the model
+            records = _audit(tmp_path, gw)
+            assert [r["status"] for r in records] == [400] * len(probes)
+
+    asyncio.run(go())
+
+
+def test_every_logprob_extension_is_stripped(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path) as (up, gw, http):
+            extensions = {
+                "prompt_logprobs": 5,
+                "top_logprobs": 5,
+                "logprobs": True,
+                "n_probs": 10,
+                "details": True,
+                "decoder_input_details": True,
+                "return_logprob": True,
+                "top_logprobs_num": 3,
+            }
+            async with http.post(
+                gw.url + CHAT, json=chat("hi", **extensions), headers=auth("alice")
+            ) as r:
+                assert r.status == 200
+            sent = up.bodies[-1]
+            assert not set(sent) & set(LOGPROB_FIELDS), sent
+            notes = _audit(tmp_path, gw)[-1].get("notes", [])
+            assert "removed prompt_logprobs" in notes
+
+    asyncio.run(go())
+
+
+def test_n_counts_against_the_token_budget(tmp_path: Path) -> None:
+    async def go() -> None:
+        # 64 max tokens per completion (the route's cap); a 1,000-token hourly budget
+        async with gateway(tmp_path, limits={"tokens": "1000/h"}) as (_, gw, http):
+            statuses = []
+            for _ in range(4):
+                body = chat("hello", n=8, max_tokens=64)  # 8 x 64 = 512 tokens each
+                async with http.post(gw.url + CHAT, json=body, headers=auth("bob")) as r:
+                    statuses.append(r.status)
+            # one request with n=1 would cost ~65: the same four would all pass
+            assert statuses[:1] == [200]
+            assert 429 in statuses
+
+    asyncio.run(go())
+
+
+def test_hostile_bodies_get_a_clear_refusal_and_an_audit_line(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path) as (up, gw, http):
+            deep = b"[" * 200_000 + b"]" * 200_000
+            async with http.post(gw.url + CHAT, data=io.BytesIO(deep), headers=auth("alice")) as r:
+                assert r.status == 400
+                assert "nested deeper" in (await r.json())["error"]["message"]
+            async with http.post(gw.url + CHAT, data=b"{not json", headers=auth("alice")) as r:
+                assert r.status == 400
+            big = chat("x" * 4_000_000)  # past the default max-prompt-chars
+            payload = io.BytesIO(json.dumps(big).encode())
+            async with http.post(gw.url + CHAT, data=payload, headers=auth("alice")) as r:
+                assert r.status == 413
+            huge = b" " * (17 * 1024 * 1024)
+            async with http.post(gw.url + CHAT, data=io.BytesIO(huge), headers=auth("alice")) as r:
+                assert r.status == 413
+            statuses = [r["status"] for r in _audit(tmp_path, gw)]
+            assert statuses == [400, 400, 413, 413]
+            assert up.bodies == []
+            async with http.get(
+                gw.url + "/metrics", headers={"authorization": "Bearer admin-token-0123456789"}
+            ) as r:
+                text = await r.text()
+            assert 'outcome="bad-request"' in text and 'outcome="refused"' in text
+
+    asyncio.run(go())
+
+
+def test_auth_scheme_is_case_insensitive_and_no_host_redirects(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path) as (_, gw, http):
+            lower = {"authorization": f"bearer {KEYS['alice']}"}
+            async with http.post(gw.url + CHAT, json=chat("hi"), headers=lower) as r:
+                assert r.status == 200
+                # the upstream's identity stays behind the gateway
+                assert "upstream-secret" not in r.headers.get("server", "")
+                assert "x-powered-by" not in r.headers
+            async with http.post(
+                gw.url + CHAT + "/",
+                json=chat("hi"),
+                headers=auth("alice") | {"host": "evil.example"},
+                allow_redirects=False,
+            ) as r:
+                assert r.status == 404
+                assert "location" not in r.headers
+
+    asyncio.run(go())
+
+
+def test_upstream_faults_are_logged_and_counted(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path) as (up, gw, http):
+            up.mode = "truncated"
+            async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("alice")) as r:
+                assert r.status == 502
+            up.mode = "cut-stream"
+            async with http.post(
+                gw.url + CHAT, json=chat("hi", stream=True), headers=auth("alice")
+            ) as r:
+                text = (await r.read()).decode()
+            assert "event: error" in text and "stream-cut" in text
+            await asyncio.sleep(0.05)
+            actions = [r["action"] for r in _audit(tmp_path, gw)]
+            assert actions[0] == "upstream-error"
+            assert "stream-cut" in actions
+
+    asyncio.run(go())
+
+
+def _raw_request(port: int, head: bytes, body: bytes) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(head + body)
+    return sock
+
+
+def test_slow_and_vanishing_clients(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path, **{"body-timeout": 0.5}) as (_, gw, _http):
+            port = int(gw.url.rsplit(":", 1)[1])
+            head = (
+                f"POST {CHAT} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEYS['alice']}\r\n"
+                "content-type: application/json\r\ncontent-length: 1000\r\n\r\n"
+            ).encode()
+            # a body that never completes: 408 after the body timeout
+            slow = await asyncio.to_thread(_raw_request, port, head, b'{"a":')
+            slow.settimeout(10)
+            reply = await asyncio.to_thread(slow.recv, 4096)
+            slow.close()
+            assert reply.startswith(b"HTTP/1.1 408")
+            # a client that goes away mid-body: one audit line, no traceback
+            gone = await asyncio.to_thread(_raw_request, port, head, b'{"a":')
+            gone.close()
+            for _ in range(100):
+                await asyncio.sleep(0.02)
+                if len(_audit(tmp_path, gw)) >= 2:
+                    break
+            actions = [r["action"] for r in _audit(tmp_path, gw)]
+            assert actions == ["refused", "client-disconnect"]
+
+    with caplog.at_level("ERROR"):
+        asyncio.run(go())
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+class _HungRedis:
+    """A TCP server that accepts connections and never answers: a hung Redis."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self.url = ""
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        with contextlib.suppress(Exception):
+            await reader.read()  # hold the connection, say nothing
+        writer.close()
+
+    async def __aenter__(self) -> _HungRedis:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"redis://127.0.0.1:{port}/0"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+def test_a_hung_redis_opens_the_circuit(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with _HungRedis() as hung:
+            extra = {"redis": hung.url, "redis-timeout": 0.2, "limits": {"requests": "100/h"}}
+            async with gateway(tmp_path, **extra) as (up, gw, http):
+                statuses = []
+                for _ in range(20):
+                    async with http.post(
+                        gw.url + CHAT, json=chat("hi"), headers=auth("alice")
+                    ) as r:
+                        statuses.append(r.status)
+                assert statuses == [503] * 20  # fail closed, the default
+                assert up.bodies == []
+                # the breaker: one attempt, then decisions without Redis until it retries
+                assert hung.connections <= 3
+
+    asyncio.run(go())
+
+
+# ------------------------------------------------------------------ the normaliser, fuzzed
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=20,
+)
+_KEYS = st.sampled_from(
+    ["stream", "n", "best_of", "max_tokens", "max_completion_tokens", "messages", *LOGPROB_FIELDS]
+)
+_ROUTES = [
+    RouteConfig.model_validate(r)
+    for r in config_dict("http://127.0.0.1:1")["routes"]  # every route kind
+]
+
+
+@given(st.dictionaries(_KEYS, _JSON, max_size=8), st.sampled_from(_ROUTES))
+def test_normalise_never_raises(body: dict[str, Any], route: RouteConfig) -> None:
+    result = normalise(dict(body), route)
+    if not isinstance(result, Refusal):
+        assert result.choices >= 1
+        assert isinstance(result.stream, bool)
+        assert result.max_tokens is None or result.max_tokens >= 1
+
+
+@given(st.binary(max_size=256))
+def test_parse_body_never_raises(raw: bytes) -> None:
+    result = parse_body(raw)
+    assert isinstance(result, Refusal | dict)
