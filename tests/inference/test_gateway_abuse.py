@@ -10,7 +10,10 @@ import asyncio
 import contextlib
 import io
 import json
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from aisec.inference import GatewayServer, load_config
 from aisec.inference.config import RouteConfig
 from aisec.inference.harden import Refusal
 from aisec.inference.normalise import LOGPROB_FIELDS, normalise, parse_body
+from aisec.inference.ratelimit import RedisLimiter
 
 from .conftest import KEYS, auth, chat, config_dict, write_config
 
@@ -334,3 +338,71 @@ def test_normalise_never_raises(body: dict[str, Any], route: RouteConfig) -> Non
 def test_parse_body_never_raises(raw: bytes) -> None:
     result = parse_body(raw)
     assert isinstance(result, Refusal | dict)
+
+
+def _start_redis(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(tmp_path),
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+            return proc
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail("redis-server did not start")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_limits_survive_a_redis_restart_with_aof(tmp_path: Path) -> None:
+    """Killed and restarted under load, a Redis with AOF keeps every limit exactly."""
+    port = _free_port()
+    proc = _start_redis(tmp_path, port)
+
+    async def go() -> list[int]:
+        extra = {"redis": f"redis://127.0.0.1:{port}/0", "limits": {"requests": "10/h"}}
+        statuses: list[int] = []
+        async with gateway(tmp_path, **extra) as (_, gw, http):
+            for _ in range(6):
+                async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("bob")) as r:
+                    statuses.append(r.status)
+            nonlocal proc
+            proc.kill()  # no shutdown save: only the append-only file survives
+            proc.wait()
+            proc = _start_redis(tmp_path, port)
+            await asyncio.sleep(
+                RedisLimiter.OPEN_SECONDS + 0.1
+            )  # let a failed call's circuit close
+            for _ in range(10):
+                async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("bob")) as r:
+                    statuses.append(r.status)
+        return statuses
+
+    try:
+        statuses = asyncio.run(go())
+    finally:
+        proc.kill()
+        proc.wait()
+    assert statuses[:6] == [200] * 6
+    assert statuses[6:] == [200] * 4 + [429] * 6  # 10 an hour, restart or not
