@@ -341,22 +341,10 @@ def test_parse_body_never_raises(raw: bytes) -> None:
 
 
 def _start_redis(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path)]
     proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--dir",
-            str(tmp_path),
-        ],  # fmt: skip
+        args,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
