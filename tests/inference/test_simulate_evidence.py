@@ -10,8 +10,9 @@ import pytest
 from tests.inference.conftest import auth, chat, config_dict, write_config
 
 from aisec.cli import main
-from aisec.core.evidence import EvidenceStore, predicate_type
+from aisec.core.evidence import EvidenceStore
 from aisec.core.evidence.keys import SigningKey
+from aisec.core.predicates.inference import AlertPredicate, GatewayConfigPredicate
 from aisec.inference import GatewayServer, MockUpstream, load_config
 
 
@@ -60,8 +61,8 @@ def test_gateway_config_and_alert_attestations(tmp_path: Path, signing_key: Sign
 
     digest = asyncio.run(go())
     with EvidenceStore.open(store_url) as store:
-        configs = store.entries(predicate_type=predicate_type("inference", "gateway-config"))
-        alerts = store.entries(predicate_type=predicate_type("inference", "alert"))
+        configs = store.entries(predicate_type=GatewayConfigPredicate.predicate_type())
+        alerts = store.entries(predicate_type=AlertPredicate.predicate_type())
         assert len(configs) == 1
         assert configs[0].statement.predicate["config_digest"] == digest
         assert alerts, "no alert attestation"

@@ -52,6 +52,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
     from aisec.demo._evaluation import run_evaluation
     from aisec.demo._inference import run_inference
     from aisec.demo._monitoring import run_monitoring
+    from aisec.demo._serving import serve_release
     from aisec.demo._training import run_training
 
     with DemoContext.open(workdir, say) as ctx:
@@ -61,6 +62,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
         prompt = run_evaluation(ctx, release.release)
         gate_release(ctx, release, prompt, train_csv)
         run_inference(ctx)
+        serve_release(ctx, release.release)
         run_monitoring(ctx)
         verify_chain(ctx)
         return DemoResult(

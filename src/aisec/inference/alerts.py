@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from aisec.core.evidence import ArtifactRef, EvidenceStore, Statement, predicate_type
+from aisec.core.evidence import EvidenceStore
 from aisec.core.evidence.keys import SigningKey
 from aisec.core.findings import Finding, Severity
 from aisec.inference.config import Action, GuardConfig
@@ -87,23 +87,37 @@ def alert_finding(alert: Alert, config_digest: str) -> Finding:
 def attest_config(
     cfg: GuardConfig, config_digest: str, key: SigningKey, store_url: str | None
 ) -> str:
-    """Record ``inference/gateway-config:v1`` for the config the gateway starts with."""
-    predicate = {
-        "config_digest": config_digest,
-        "routes": [{"path": r.path, "kind": r.kind.value} for r in cfg.routes],
-        "accounts": len(cfg.accounts),
-        "shared_state": "redis" if cfg.redis else "memory",
-        "fail_open": cfg.fail_open,
-        "detectors": cfg.detectors.model_dump(mode="json", by_alias=True),
-    }
-    statement = Statement(
-        subjects=(ArtifactRef("gateway-config", config_digest),),
-        predicate_type=predicate_type("inference", "gateway-config"),
-        predicate=predicate,
+    """Record the gateway-config attestation for the config the gateway starts with.
+
+    Its subject is the config's digest; when the config names the model it serves, the model
+    is an input (role ``model``), so ``aisec evidence chain`` reaches the gateway (and its
+    alerts) from the model.
+    """
+    from aisec.core.controls import ControlResult
+    from aisec.core.predicates._base import InputRef, SubjectRef
+    from aisec.core.predicates.inference import GatewayConfigPredicate, RouteInfo
+    from aisec.inference.config import model_digest
+
+    served = model_digest(cfg)
+    inputs: tuple[InputRef, ...] = ()
+    if served is not None:
+        name = cfg.model if cfg.model and not cfg.model.startswith("sha256:") else "model"
+        inputs = (InputRef(name=name, digest=served, role="model"),)
+    predicate = GatewayConfigPredicate(
+        result=ControlResult.RECORDED,
+        subjects=(SubjectRef(name="gateway-config", digest=config_digest),),
+        inputs=inputs,
+        config_digest=config_digest,
+        routes=tuple(RouteInfo(path=r.path, kind=r.kind.value) for r in cfg.routes),
+        accounts=len(cfg.accounts),
+        shared_state="redis" if cfg.redis else "memory",
+        fail_open=cfg.fail_open,
+        detectors=cfg.detectors.model_dump(mode="json", by_alias=True),
+        model_digest=served,
     )
     with EvidenceStore.open(store_url) as store:
-        entry = store.record(statement, key)
-    return str(getattr(entry, "index", ""))
+        entry = store.record(predicate.statement(), key)
+    return str(entry.index)
 
 
 class AlertPipeline:
@@ -218,15 +232,17 @@ class AlertPipeline:
             log.warning("could not record %d alert(s) as evidence: %s", len(batch), exc)
 
     def _attest(self, batch: list[Alert], key: SigningKey) -> None:
-        statement = Statement(
-            subjects=(ArtifactRef("gateway-config", self.config_digest),),
-            predicate_type=predicate_type("inference", "alert"),
-            predicate={
-                "config_digest": self.config_digest,
-                "recorded_at": time.time(),
-                "alerts": [a.to_json() for a in batch],
-                "findings": [alert_finding(a, self.config_digest).to_json() for a in batch],
-            },
+        from aisec.core.controls import ControlResult
+        from aisec.core.predicates._base import SubjectRef
+        from aisec.core.predicates.inference import AlertPredicate
+
+        predicate = AlertPredicate(
+            result=ControlResult.FAIL,  # an alert is a finding against the traffic
+            subjects=(SubjectRef(name="gateway-config", digest=self.config_digest),),
+            findings=tuple(alert_finding(a, self.config_digest) for a in batch),
+            config_digest=self.config_digest,
+            recorded_at=time.time(),
+            alerts=tuple(a.to_json() for a in batch),
         )
         with EvidenceStore.open(self._store_url) as store:
-            store.record(statement, key)
+            store.record(predicate.statement(), key)

@@ -194,6 +194,11 @@ class GuardConfig(_Model):
         description="environment variable with the upstream key",
     )
     upstream_timeout: float = Field(default=60.0, alias="upstream-timeout", gt=0)
+    model: str | None = Field(
+        default=None,
+        description="the model artifact the upstream serves: a file or folder (relative to the "
+        "config file) or its sha256: digest; ties the gateway's evidence to the model's chain",
+    )
     body_timeout: float = Field(
         default=30.0,
         alias="body-timeout",
@@ -296,4 +301,23 @@ def load_config(path: Path) -> tuple[GuardConfig, str]:
         cfg = cfg.model_copy(update={"accounts": cfg.accounts + extra})
     if not cfg.accounts:
         raise InputError("invalid config: accounts: at least one account is needed", path=path)
+    if cfg.model is not None and not _DIGEST.match(cfg.model):
+        model = Path(cfg.model) if Path(cfg.model).is_absolute() else path.parent / cfg.model
+        if not model.exists():
+            raise InputError(f"invalid config: model: {model} does not exist", path=path)
+        cfg = cfg.model_copy(update={"model": str(model)})
     return cfg, digest_bytes(data)
+
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def model_digest(cfg: GuardConfig) -> str | None:
+    """The digest of the model the config names (a folder's is its manifest digest)."""
+    if cfg.model is None:
+        return None
+    if _DIGEST.match(cfg.model):
+        return cfg.model
+    from aisec.core.digest import digest_path
+
+    return digest_path(Path(cfg.model)).digest
