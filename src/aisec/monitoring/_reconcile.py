@@ -239,7 +239,7 @@ def reconcile(
     # soft-only observations: first one group per (first soft key, team)
     soft_first: dict[tuple[str, str | None], int] = {}
     for i, o in enumerate(obs):
-        if not o.keys and o.soft:
+        if o.soft and all(k.startswith("code:") for k in o.keys):
             k = (o.soft[0], teams[i])
             if k in soft_first:
                 groups.union(soft_first[k], i, f"same provider and team ({o.soft[0]}, {teams[i]})")
@@ -250,7 +250,7 @@ def reconcile(
         mem = members()
         info = {
             r: {
-                "strong": any(obs[i].keys for i in idx),
+                "strong": any(not k.startswith("code:") for i in idx for k in obs[i].keys),
                 "soft": {k for i in idx for k in obs[i].soft},
                 "teams": {t for i in idx if (t := teams[i])},
                 "words": set().union(
@@ -386,7 +386,7 @@ def reconcile(
                 )
             continue
         s = _system(group, [teams[i] for i in idx], entry[0] if entry else None, cat, assets, forwarders)
-        s.merged = groups.reasons.get(r, [])
+        s.merged = list(dict.fromkeys(groups.reasons.get(r, [])))
         if entry:
             s.match = {**entry[1], "merged": s.merged[:20]}
             registered[entry[0].id] = s
