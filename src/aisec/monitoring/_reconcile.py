@@ -335,11 +335,14 @@ def reconcile(
             if len(cands) == 1:
                 hits = cands
                 how.append(f"soft key {', '.join(sorted(soft))} (the one such system)")
-        if not hits:
+        if not hits or not any(obs[i].source == "code" for h in hits for i in mem.get(h, [])):
             target = _norm(e.name)
             best: tuple[float, int] | None = None
+            fuzzy = ""
             for r, idx in mem.items():
-                if groups.find(r) != r or r in claimed or not any(obs[i].role == "ai" for i in idx):
+                if groups.find(r) != r or r in claimed or r in hits:
+                    continue
+                if not any(obs[i].role == "ai" for i in idx):
                     continue
                 names = {obs[i].name for i in idx} | {x for i in idx for x in obs[i].identifiers}
                 for n in names:
@@ -349,11 +352,15 @@ def reconcile(
                     ratio = SequenceMatcher(None, target, nn).ratio()
                     if min(len(nn), len(target)) >= 5 and (nn in target or target in nn):
                         ratio = max(ratio, 0.9)
+                    shared = _words(n) & _words(f"{e.name} {e.model or ''}")
+                    if len(shared) >= 2:
+                        ratio = max(ratio, 0.86)
                     if ratio >= NAME_THRESHOLD and (best is None or ratio > best[0]):
                         best = (ratio, r)
-                        how = [f"fuzzy name {e.name!r} ~ {n!r} ({ratio:.2f})"]
-            if best is not None:
-                hits = {best[1]}
+                        fuzzy = f"fuzzy name {e.name!r} ~ {n!r} ({ratio:.2f})"
+            if best is not None and (not hits or any(obs[i].kind == "self-hosted-model" for i in mem[best[1]])):
+                hits = hits | {best[1]}
+                how.append(fuzzy)
         hits = {h for h in hits if h not in claimed}
         if not hits:
             continue
