@@ -20,7 +20,10 @@ from aisec.monitoring import discover
 
 def _eval_dir() -> Path:
     cands = [os.environ.get("AISEC_EVAL_DIR", "")]
-    cands += [str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"), "/work/shared/eval"]
+    cands += [
+        str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"),
+        "/work/shared/eval",
+    ]
     for c in cands:
         if c and (Path(c) / "enterprise-dev" / "TRUTH.json").is_file():
             return Path(c) / "enterprise-dev"
@@ -40,7 +43,7 @@ def _run(root: Path, registry: str, tmp_path: Path) -> subprocess.CompletedProce
     assert not inv.skipped, inv.skipped
     out = tmp_path / "report.json"
     out.write_text(json.dumps(inv.to_json()), "utf-8")
-    return subprocess.run(  # noqa: S603 - the evaluation's own scorer, fixed argv
+    return subprocess.run(
         [sys.executable, str(root / "score.py"), str(root / "TRUTH.json"), str(out)],
         capture_output=True,
         text=True,

@@ -186,7 +186,10 @@ def discover_cmd(
             if explain:
                 con.print("not AI systems:", markup=False)
                 for d in doc["not_ai"]:
-                    con.print(f"  - {d['subject']}: {d['reason']} ({d['file']}, {d['location']})", markup=False)
+                    con.print(
+                        f"  - {d['subject']}: {d['reason']} ({d['file']}, {d['location']})",
+                        markup=False,
+                    )
             render_findings_text(list(inv.findings), con)
     summ = doc["summary"]
     err = stderr_console()
@@ -209,12 +212,21 @@ def discover_cmd(
 def _explain_system(con: Any, s: dict[str, Any]) -> None:
     match = s.get("match") or {}
     if s["registered"]:
-        con.print(f"    reconciled with {s['registry_id']}: {match.get('via') or 'no evidence found'}", markup=False)
+        con.print(
+            f"    reconciled with {s['registry_id']}: {match.get('via') or 'no evidence found'}",
+            markup=False,
+        )
     for reason in match.get("merged") or []:
         con.print(f"    merged: {reason}", markup=False)
-    con.print(f"    team: {s['team'] or 'unknown'} ({s.get('team_evidence') or 'no evidence'})", markup=False)
+    con.print(
+        f"    team: {s['team'] or 'unknown'} ({s.get('team_evidence') or 'no evidence'})",
+        markup=False,
+    )
     for e in s["evidence"][:8]:
-        con.print(f"    evidence: {e['source']} {e['file']} {e['location']} {e.get('detail', '')}", markup=False)
+        con.print(
+            f"    evidence: {e['source']} {e['file']} {e['location']} {e.get('detail', '')}",
+            markup=False,
+        )
 
 
 @inventory_group.command(name="bom")

@@ -24,7 +24,15 @@ from aisec.monitoring._model import Decision, Observation
 
 __all__ = ["scan_billing", "scan_cloudtrail"]
 
-_TEAM_TAGS = ("team", "owner_team", "owner-team", "department", "costcenter", "cost-center", "cost_center")
+_TEAM_TAGS = (
+    "team",
+    "owner_team",
+    "owner-team",
+    "department",
+    "costcenter",
+    "cost-center",
+    "cost_center",
+)
 _PROJECT_TAGS = ("project", "application", "app", "workload", "service")
 _AWS = {
     "product": ("lineitem/productcode", "line_item_product_code"),
@@ -64,11 +72,25 @@ _AZURE = {
     "date": ("date", "usagedatetime", "usage_date"),
 }
 _AWS_REGION_PREFIX = {
-    "USE1": "us-east-1", "USE2": "us-east-2", "USW1": "us-west-1", "USW2": "us-west-2",
-    "EU": "eu-west-1", "EUW1": "eu-west-1", "EUW2": "eu-west-2", "EUW3": "eu-west-3",
-    "EUC1": "eu-central-1", "EUN1": "eu-north-1", "EUS1": "eu-south-1", "APN1": "ap-northeast-1",
-    "APN2": "ap-northeast-2", "APS1": "ap-southeast-1", "APS2": "ap-southeast-2",
-    "APS3": "ap-south-1", "CAN1": "ca-central-1", "SAE1": "sa-east-1", "UGW1": "us-gov-west-1",
+    "USE1": "us-east-1",
+    "USE2": "us-east-2",
+    "USW1": "us-west-1",
+    "USW2": "us-west-2",
+    "EU": "eu-west-1",
+    "EUW1": "eu-west-1",
+    "EUW2": "eu-west-2",
+    "EUW3": "eu-west-3",
+    "EUC1": "eu-central-1",
+    "EUN1": "eu-north-1",
+    "EUS1": "eu-south-1",
+    "APN1": "ap-northeast-1",
+    "APN2": "ap-northeast-2",
+    "APS1": "ap-southeast-1",
+    "APS2": "ap-southeast-2",
+    "APS3": "ap-south-1",
+    "CAN1": "ca-central-1",
+    "SAE1": "sa-east-1",
+    "UGW1": "us-gov-west-1",
 }  # the public usage-type region codes AWS documents for CUR
 
 
@@ -85,7 +107,9 @@ def _scan(path: Path) -> pl.LazyFrame:
     return pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
 
 
-def _read(path: Path, spec: dict[str, tuple[str, ...]], extra: tuple[str, ...] = ()) -> pl.DataFrame:
+def _read(
+    path: Path, spec: dict[str, tuple[str, ...]], extra: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """The rows of a billing file grouped by every column but cost and date."""
     try:
         lf = _scan(path)
@@ -403,12 +427,14 @@ def scan_cloudtrail(
         if service is None:
             continue
         event = str(r.get("eventName") or "")
-        ident = r.get("userIdentity") if isinstance(r.get("userIdentity"), dict) else {}
+        ui = r.get("userIdentity")
+        ident: dict[str, Any] = ui if isinstance(ui, dict) else {}
         principal = str(ident.get("arn") or ident.get("principalId") or "")
         if _MANAGEMENT.match(event) or r.get("readOnly") is True:
             mgmt.setdefault((service.id, principal), set()).add(event)
             continue
-        params = r.get("requestParameters") if isinstance(r.get("requestParameters"), dict) else {}
+        rp = r.get("requestParameters")
+        params: dict[str, Any] = rp if isinstance(rp, dict) else {}
         account = str(r.get("recipientAccountId") or ident.get("accountId") or "")
         region = str(r.get("awsRegion") or "")
         target = str(params.get("endpointName") or params.get("modelId") or "")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -340,9 +340,9 @@ class AiCatalog:
         for s in self.saas.values():
             if v not in s.vendors and not any(_word(x, pr) for x in (s.name.lower(), *s.aliases)):
                 continue
-            if s.products and not any(_word(x, pr) for x in s.products):
-                if not s.features or not any(_word(x, pr) for x in s.features):
-                    continue
+            named = any(_word(x, pr) for x in (*s.products, *s.features))
+            if s.products and not named:
+                continue
             if best is None or (s.products and not best.products):
                 best = s
         return best
@@ -352,10 +352,13 @@ class AiCatalog:
         t = re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
         if not t:
             return None
-        for entry in (*self.providers.values(), *self.saas.values()):
-            names = (entry.id, entry.name, *entry.aliases)
+        entries: list[tuple[str, tuple[str, ...]]] = [
+            (p.id, (p.id, p.name, *p.aliases)) for p in self.providers.values()
+        ]
+        entries += [(s.id, (s.id, s.name, *s.aliases)) for s in self.saas.values()]
+        for eid, names in entries:
             if any(re.sub(r"[^a-z0-9]+", " ", n.lower()).strip() == t for n in names):
-                return entry.id
+                return eid
         return None
 
 

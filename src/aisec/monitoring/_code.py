@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aisec.core.digest import digest_file
 from aisec.monitoring._catalog import AiCatalog
 from aisec.monitoring._model import Observation, Skipped
 
@@ -128,8 +127,8 @@ def _pickle_modules(data: bytes) -> set[str]:
                 mods.add(arg.split(" ", 1)[0])
             elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
                 mods.add(strings[-2])
-    except Exception:  # noqa: BLE001 - a truncated or hostile pickle: keep what was read
-        pass
+    except Exception:
+        return mods
     return mods
 
 
@@ -206,7 +205,7 @@ def _manifest_hits(path: Path, catalog: AiCatalog) -> Iterator[Hit]:
     name = path.name.lower()
     text = path.read_text("utf-8", errors="replace")
     deps: list[tuple[int, str, str]] = []  # (line, ecosystem, package)
-    if name.endswith(".txt") and "requirement" in name or name in ("constraints.txt",):
+    if (name.endswith(".txt") and "requirement" in name) or name in ("constraints.txt",):
         for i, ln in enumerate(text.splitlines(), 1):
             m = _REQ.match(ln.split("#", 1)[0])
             if m and not ln.lstrip().startswith("-"):
@@ -218,11 +217,16 @@ def _manifest_hits(path: Path, catalog: AiCatalog) -> Iterator[Hit]:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"TOML: {exc}") from exc
-        proj = data.get("project") if isinstance(data.get("project"), dict) else {}
+        pj = data.get("project")
+        proj: dict[str, Any] = pj if isinstance(pj, dict) else {}
         reqs = list(proj.get("dependencies") or [])
         for extra in (proj.get("optional-dependencies") or {}).values():
             reqs += list(extra or [])
-        poetry = ((data.get("tool") or {}).get("poetry") or {}) if isinstance(data.get("tool"), dict) else {}
+        poetry = (
+            ((data.get("tool") or {}).get("poetry") or {})
+            if isinstance(data.get("tool"), dict)
+            else {}
+        )
         reqs += list((poetry.get("dependencies") or {}).keys())
         reqs += list((data.get("packages") or {}).keys()) if name == "pipfile" else []
         for pkg in data.get("package") or []:  # lockfiles: [[package]] name = ...
@@ -238,12 +242,20 @@ def _manifest_hits(path: Path, catalog: AiCatalog) -> Iterator[Hit]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"JSON: {exc}") from exc
         if isinstance(data, dict):
-            for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
-                for pkg in (data.get(section) or {}) if isinstance(data.get(section), dict) else {}:
-                    deps.append((0, "npm", str(pkg)))
-            for key in (data.get("packages") or {}) if isinstance(data.get("packages"), dict) else {}:
-                if "node_modules/" in key:
-                    deps.append((0, "npm", key.rsplit("node_modules/", 1)[-1]))
+            for section in (
+                "dependencies",
+                "devDependencies",
+                "peerDependencies",
+                "optionalDependencies",
+            ):
+                sec = data.get(section)
+                deps.extend((0, "npm", str(pkg)) for pkg in (sec if isinstance(sec, dict) else {}))
+            pkgs = data.get("packages")
+            deps.extend(
+                (0, "npm", key.rsplit("node_modules/", 1)[-1])
+                for key in (pkgs if isinstance(pkgs, dict) else {})
+                if "node_modules/" in key
+            )
     elif name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
         for i, ln in enumerate(text.splitlines(), 1):
             s = ln.strip()
@@ -272,7 +284,16 @@ def _is_manifest(path: Path) -> bool:
     n = path.name.lower()
     return (
         (n.endswith(".txt") and "requirement" in n)
-        or n in ("pyproject.toml", "poetry.lock", "uv.lock", "pdm.lock", "pipfile", "package.json", "package-lock.json")
+        or n
+        in (
+            "pyproject.toml",
+            "poetry.lock",
+            "uv.lock",
+            "pdm.lock",
+            "pipfile",
+            "package.json",
+            "package-lock.json",
+        )
         or n == "dockerfile"
         or n.startswith("dockerfile.")
         or n.endswith(".dockerfile")
@@ -365,7 +386,11 @@ def scan_code(
 
     obs: list[Observation] = []
     skipped: list[Skipped] = []
-    single = (root / ".git").exists() or not any(p.is_dir() for p in root.iterdir()) if root.is_dir() else True
+    single = (
+        (root / ".git").exists() or not any(p.is_dir() for p in root.iterdir())
+        if root.is_dir()
+        else True
+    )
     by_repo: dict[str, list[tuple[Path, Hit, str | None]]] = {}
     for f in files:
         rel = f.relative_to(root) if root.is_dir() else Path(f.name)
@@ -383,20 +408,28 @@ def scan_code(
                 fmt = _model_format(f, catalog)
                 if fmt is None:
                     continue
-                stem = f.parent.name if f.stem.lower() in ("model", "pytorch_model", "weights") else f.stem
+                stem = (
+                    f.parent.name
+                    if f.stem.lower() in ("model", "pytorch_model", "weights")
+                    else f.stem
+                )
                 hits = [(0, "modelfile", stem, fmt)]
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError, UnicodeError) as exc:
-            skipped.append(Skipped(str(f), f"cannot parse {lang or f.name}: {type(exc).__name__}: {str(exc)[:120]}"))
+            skipped.append(
+                Skipped(
+                    str(f), f"cannot parse {lang or f.name}: {type(exc).__name__}: {str(exc)[:120]}"
+                )
+            )
             continue
         by_repo.setdefault(repo, []).extend((f, h, fmt) for h in hits)
     for repo, items in by_repo.items():
         repo_dir = root if single or not root.is_dir() else root / repo
         owners = _codeowners(repo_dir) if repo_dir.is_dir() else []
         authors = repo_owners(repo_dir) if git and repo_dir.is_dir() and not owners else []
-        owner = (owners or authors or [None])[0]
+        owner = next(iter(owners or authors), None)
         # files that call a known endpoint attribute their SDK imports to it
         file_targets: dict[Path, list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]] = {}
-        for f, (line, cat, ident, detail), _ in items:
+        for f, (_line, cat, ident, _detail), _ in items:
             if cat != "endpoint":
                 continue
             hit = catalog.host_info(ident)
@@ -406,11 +439,24 @@ def scan_code(
             elif hit is None and _internal(ident):
                 name = short_host(ident)
                 file_targets.setdefault(f, []).append(
-                    ("self-hosted", f"model server {name}", "self-hosted-model", (f"host:{name}",), ())
+                    (
+                        "self-hosted",
+                        f"model server {name}",
+                        "self-hosted-model",
+                        (f"host:{name}",),
+                        (),
+                    )
                 )
         groups: dict[str, dict[str, Any]] = {}
 
-        def add(gkey: str, f: Path, line: int, detail: str, **meta: Any) -> None:
+        def add(
+            gkey: str,
+            f: Path,
+            line: int,
+            detail: str,
+            groups: dict[str, dict[str, Any]] = groups,
+            **meta: Any,
+        ) -> None:
             g = groups.setdefault(gkey, {"rows": [], **meta})
             g["rows"].append((f, line, detail))
             for k in ("keys", "soft", "identifiers"):
@@ -424,18 +470,40 @@ def scan_code(
             targets = file_targets.get(f)
             if cat == "provider" and targets:
                 for sid, name, kind, strong, soft in targets:
-                    add(f"t:{(strong or soft or (sid,))[0]}", f, line, f"{detail} -> {sid}",
-                        provider=sid, name=name, kind=kind, keys=strong, soft=soft)
+                    add(
+                        f"t:{(strong or soft or (sid,))[0]}",
+                        f,
+                        line,
+                        f"{detail} -> {sid}",
+                        provider=sid,
+                        name=name,
+                        kind=kind,
+                        keys=strong,
+                        soft=soft,
+                    )
                 sdk_seen.add(ident)
                 continue
             if cat == "provider":
                 p = catalog.providers[ident]
                 region = re.search(r"\b([a-z]{2}-[a-z]+-\d)\b", detail)
-                soft = (f"region:{ident}:{region.group(1)}", f"prov:{ident}") if region else (f"prov:{ident}",)
+                soft = (
+                    (f"region:{ident}:{region.group(1)}", f"prov:{ident}")
+                    if region
+                    else (f"prov:{ident}",)
+                )
                 if p.kind == "self-hosted-model":
                     add("self", f, line, detail, provider=ident, name=p.name, kind=p.kind)
                 else:
-                    add(f"p:{ident}", f, line, detail, provider=ident, name=p.name, kind=p.kind, soft=soft)
+                    add(
+                        f"p:{ident}",
+                        f,
+                        line,
+                        detail,
+                        provider=ident,
+                        name=p.name,
+                        kind=p.kind,
+                        soft=soft,
+                    )
                 sdk_seen.add(ident)
             elif cat in ("server", "loader", "modelfile", "ml", "framework"):
                 mk = _model_key(ident) if cat in ("loader", "modelfile") else None
@@ -443,7 +511,7 @@ def scan_code(
                     "self" if cat not in ("ml", "framework") else f"lib:{cat}",
                     f,
                     line,
-                    f"{fmt + ' model file ' + ident if cat == 'modelfile' else detail}",
+                    f"{fmt} model file {ident}" if cat == "modelfile" else detail,
                     provider=ident if cat == "server" else "self-hosted",
                     name=f"self-hosted model in {repo}",
                     kind="self-hosted-model",
@@ -494,6 +562,8 @@ _MAX_ROWS = 20
 
 def _internal(host: str) -> bool:
     h = host.split(":", 1)[0]
-    return "." not in h or h.endswith((".internal", ".local", ".lan", ".corp", ".intranet", ".svc")) or bool(
-        re.fullmatch(r"(10|192\.168)\.[0-9.]+", h)
+    return (
+        "." not in h
+        or h.endswith((".internal", ".local", ".lan", ".corp", ".intranet", ".svc"))
+        or bool(re.fullmatch(r"(10|192\.168)\.[0-9.]+", h))
     )

@@ -81,7 +81,7 @@ def _parquet_kind(path: Path) -> str:
 
     try:
         names = [n.lower() for n in pl.read_parquet_schema(path)]
-    except Exception:  # noqa: BLE001 - any reader error: not a Parquet file we can use
+    except Exception:
         return "binary"
     joined = ",".join(names)
     if "line_item_product_code" in joined or "lineitem/productcode" in joined:
@@ -110,7 +110,9 @@ def detect_format(path: Path) -> str:
     first = _first_line(text)
     if re.search(r'^\s*\{\s*"Records"\s*:', text[:4096]) and '"eventSource"' in text:
         return "cloudtrail"
-    if re.search(r"^\s*(logformat|access_log|http_port)\s", text[:65536], re.M) and not first.startswith("{"):
+    if re.search(
+        r"^\s*(logformat|access_log|http_port)\s", text[:65536], re.M
+    ) and not first.startswith("{"):
         return "squid-conf"
     if first.startswith("{") and '"registered_models"' in text[:4096]:
         return "registry-json"
@@ -142,7 +144,8 @@ def detect_format(path: Path) -> str:
     ):
         return "gcp-billing"
     if ("metercategory" in cols or "meter_category" in cols) and any(
-        c in cols for c in ("costinbillingcurrency", "cost_in_billing_currency", "pretaxcost", "cost")
+        c in cols
+        for c in ("costinbillingcurrency", "cost_in_billing_currency", "pretaxcost", "cost")
     ):
         return "azure-cost"
     if "vendor" in cols and ("description" in cols or "product" in cols):

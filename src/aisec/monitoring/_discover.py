@@ -110,7 +110,11 @@ def discover(
     observations: list[Observation] = []
     skipped: list[Skipped] = []
     decisions: list[Decision] = []
-    files = [(role, f, detect_format(f)) for role, paths in (("logs", logs), ("billing", billing), ("saas", saas)) for f in iter_files(paths)]
+    files = [
+        (role, f, detect_format(f))
+        for role, paths in (("logs", logs), ("billing", billing), ("saas", saas))
+        for f in iter_files(paths)
+    ]
     given = squid_logformat_from(squid_logformat) if squid_logformat else None
     confs: dict[Path, SquidFormat] = {}
     dns_map: dict[str, str] = {}
@@ -136,7 +140,13 @@ def discover(
             if fmt in _NETWORK or fmt == "squid-custom":
                 sf = given or confs.get(f.parent)
                 observations += scan_network_log(
-                    f, fmt, cat, columns=columns, squid_format=sf, dns_map=dns_map, decisions=decisions
+                    f,
+                    fmt,
+                    cat,
+                    columns=columns,
+                    squid_format=sf,
+                    dns_map=dns_map,
+                    decisions=decisions,
                 )
             elif fmt in _BILLING:
                 observations += scan_billing(f, fmt, cat)
@@ -145,7 +155,11 @@ def discover(
             elif fmt == "saas-csv":
                 observations += scan_saas(f, cat, decisions)
             else:
-                hint = " (a Squid log in a custom logformat? give --squid-logformat or its squid.conf)" if role == "logs" and fmt == "unknown" else ""
+                hint = (
+                    " (a Squid log in a custom logformat? give --squid-logformat or its squid.conf)"
+                    if role == "logs" and fmt == "unknown"
+                    else ""
+                )
                 skipped.append(Skipped(str(f), f"format not recognised ({fmt}){hint}"))
                 continue
         except AisecError as exc:
@@ -175,7 +189,8 @@ def discover(
     # a DNS-only decision stands only for a client that never reached the host
     reached = {(o.host, o.client) for o in observations if o.host}
     decisions = [
-        d for d in decisions
+        d
+        for d in decisions
         if " <- " not in d.subject or tuple(d.subject.split(" <- ", 1)) not in reached
     ]
     systems, findings = reconcile(

@@ -477,7 +477,7 @@ def read_squid_conf(path: Path) -> dict[str, SquidFormat]:
     for raw in text.splitlines()[:100_000]:
         line = raw.strip()
         if line.startswith("logformat "):
-            _, name, spec = (line.split(None, 2) + ["", ""])[:3]
+            _, name, spec = [*line.split(None, 2), "", ""][:3]
             if name and spec:
                 formats[name] = squid_logformat(name, spec)
         elif line.startswith("access_log "):
@@ -505,7 +505,9 @@ def dns_answers(path: Path, fmt: str, catalog: AiCatalog) -> dict[str, str]:
     else:
         lf = lf.select(
             line.str.json_path_match("$.query").alias("q"),
-            line.str.extract(r'"answers"\s*:\s*\[([^\]]*)\]', 1).str.replace_all('"', "").alias("a"),
+            line.str.extract(r'"answers"\s*:\s*\[([^\]]*)\]', 1)
+            .str.replace_all('"', "")
+            .alias("a"),
         )
     out: dict[str, str] = {}
     try:
@@ -534,9 +536,21 @@ def host_keys(hit: HostHit) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def _is_internal(host: str) -> bool:
     if re.fullmatch(r"[0-9.]+", host):
-        return host.startswith(("10.", "192.168.")) or re.match(r"172\.(1[6-9]|2\d|3[01])\.", host) is not None
+        return (
+            host.startswith(("10.", "192.168."))
+            or re.match(r"172\.(1[6-9]|2\d|3[01])\.", host) is not None
+        )
     return "." not in host or host.endswith(
-        (".internal", ".local", ".lan", ".corp", ".intranet", ".home.arpa", ".svc", ".cluster.local")
+        (
+            ".internal",
+            ".local",
+            ".lan",
+            ".corp",
+            ".intranet",
+            ".home.arpa",
+            ".svc",
+            ".cluster.local",
+        )
     )
 
 
@@ -641,5 +655,10 @@ def scan_network_log(
             ]
         for host, n in blocked.items():
             decisions.append(
-                Decision(host, f"{n} requests blocked or denied by the proxy; nothing reached the service", str(path), label)
+                Decision(
+                    host,
+                    f"{n} requests blocked or denied by the proxy; nothing reached the service",
+                    str(path),
+                    label,
+                )
             )

@@ -31,6 +31,7 @@ without any is reported with an explicit "unknown owner" finding.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import Counter
@@ -152,7 +153,11 @@ def _client_team(o: Observation, assets: Assets | None, forwarders: set[str]) ->
 
 def _forwarders(obs: Sequence[Observation]) -> set[str]:
     """Clients seen in Zeek for >= 2 AI services that proxy logs show too: forward proxies."""
-    proxied = {o.host.split(":", 1)[0] for o in obs if o.host and "squid" in o.location or "proxy" in o.location}
+    proxied = {
+        (o.host or "").split(":", 1)[0]
+        for o in obs
+        if (o.host and "squid" in o.location) or "proxy" in o.location
+    }
     per_client: dict[str, set[str]] = {}
     for o in obs:
         if o.client and o.host and o.location.startswith("zeek"):
@@ -217,7 +222,7 @@ def reconcile(
                 if h:
                     keys[i] = f"host:{h.lower()}"
         if keys != list(o.keys):
-            o = Observation(**{**{f: getattr(o, f) for f in o.__slots__}, "keys": tuple(keys)})  # type: ignore[attr-defined]
+            o = dataclasses.replace(o, keys=tuple(keys))
         fixed.append(o)
     obs = fixed
     groups = _Groups(len(obs))
@@ -240,22 +245,31 @@ def reconcile(
     soft_first: dict[tuple[str, str | None], int] = {}
     for i, o in enumerate(obs):
         if o.soft and all(k.startswith("code:") for k in o.keys):
-            k = (o.soft[0], teams[i])
-            if k in soft_first:
-                groups.union(soft_first[k], i, f"same provider and team ({o.soft[0]}, {teams[i]})")
+            pair = (o.soft[0], teams[i])
+            if pair in soft_first:
+                groups.union(soft_first[pair], i, f"same provider and team {pair}")
             else:
-                soft_first[k] = i
+                soft_first[pair] = i
     for _ in range(4):
         changed = False
         mem = members()
-        info = {
+        info: dict[int, dict[str, Any]] = {
             r: {
                 "strong": any(not k.startswith("code:") for i in idx for k in obs[i].keys),
                 "soft": {k for i in idx for k in obs[i].soft},
                 "teams": {t for i in idx if (t := teams[i])},
                 "words": set().union(
                     *(
-                        _words(" ".join((*obs[i].identifiers, obs[i].name, (assets.host(obs[i].client) if assets and obs[i].client else "") or "")))
+                        _words(
+                            " ".join(
+                                (
+                                    *obs[i].identifiers,
+                                    obs[i].name,
+                                    (assets.host(obs[i].client) if assets and obs[i].client else "")
+                                    or "",
+                                )
+                            )
+                        )
                         for i in idx
                     )
                 ),
@@ -272,7 +286,10 @@ def reconcile(
                 cands = [
                     t
                     for t, m in info.items()
-                    if t != r and groups.find(t) == t and k in m["soft"] and m["ai"]
+                    if t != r
+                    and groups.find(t) == t
+                    and k in m["soft"]
+                    and m["ai"]
                     and (not meta["teams"] or not m["teams"] or meta["teams"] & m["teams"])
                 ]
                 if not cands:
@@ -282,13 +299,17 @@ def reconcile(
                 same = [t for t in cands if meta["teams"] & info[t]["teams"]]
                 pick = same if len(same) == 1 else cands
                 if len(pick) > 1:
-                    scored = sorted(((len(meta["words"] & info[t]["words"]), t) for t in pick), reverse=True)
+                    scored = sorted(
+                        ((len(meta["words"] & info[t]["words"]), t) for t in pick), reverse=True
+                    )
                     if scored[0][0] > 0 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
                         pick = [scored[0][1]]
                 if len(pick) == 1:
                     target = pick[0]
                     reason = f"{k}: the one system of that provider" + (
-                        f" with team {', '.join(sorted(meta['teams']))}" if meta["teams"] else " (team unknown)"
+                        f" with team {', '.join(sorted(meta['teams']))}"
+                        if meta["teams"]
+                        else " (team unknown)"
                     )
                     break
             if target is not None:
@@ -310,47 +331,48 @@ def reconcile(
     claimed: dict[int, tuple[RegistryEntry, dict[str, Any]]] = {}
     by_entry: dict[str, list[int]] = {}
     for e in entries:
-        strong, soft, tokens = _entry_keys(e, cat)
-        hits: set[int] = set()
+        e_strong, e_soft, tokens = _entry_keys(e, cat)
+        found: set[int] = set()
         how: list[str] = []
-        for k in sorted(strong):
-            got = {groups.find(r) for r in keyidx.get(k, set())}
-            if got:
-                hits |= got
-                how.append(f"key {k}")
-        for t in sorted(tokens):
-            got = {groups.find(r) for r in suffix.get(t, set())}
-            if got:
-                hits |= got
-                how.append(f"endpoint {t}")
-        if not hits and soft:
-            cands = {
+        for sk in sorted(e_strong):
+            e_got = {groups.find(r) for r in keyidx.get(sk, set())}
+            if e_got:
+                found |= e_got
+                how.append(f"key {sk}")
+        for tok in sorted(tokens):
+            e_got = {groups.find(r) for r in suffix.get(tok, set())}
+            if e_got:
+                found |= e_got
+                how.append(f"endpoint {tok}")
+        if not found and e_soft:
+            e_cands = {
                 groups.find(r)
-                for r, idx in mem.items()
-                if any(k in obs[i].soft for i in idx for k in soft)
+                for r, members_ in mem.items()
+                if any(w in obs[i].soft for i in members_ for w in e_soft)
             }
             if e.team:
-                same = {c for c in cands if any(teams[i] == e.team for i in mem.get(c, []))}
-                cands = same or cands
-            if len(cands) == 1:
-                hits = cands
-                how.append(f"soft key {', '.join(sorted(soft))} (the one such system)")
-        if not hits or not any(obs[i].source == "code" for h in hits for i in mem.get(h, [])):
-            target = _norm(e.name)
+                e_same = {c for c in e_cands if any(teams[i] == e.team for i in mem.get(c, []))}
+                e_cands = e_same or e_cands
+            if len(e_cands) == 1:
+                found = e_cands
+                how.append(f"soft key {', '.join(sorted(e_soft))} (the one such system)")
+        if not found or not any(obs[i].source == "code" for h in found for i in mem.get(h, [])):
+            wanted = _norm(e.name)
             best: tuple[float, int] | None = None
             fuzzy = ""
-            for r, idx in mem.items():
-                if groups.find(r) != r or r in claimed or r in hits:
+            for r, members_ in mem.items():
+                if groups.find(r) != r or r in claimed or r in found:
                     continue
-                if not any(obs[i].role == "ai" for i in idx):
+                if not any(obs[i].role == "ai" for i in members_):
                     continue
-                names = {obs[i].name for i in idx} | {x for i in idx for x in obs[i].identifiers}
+                names = {obs[i].name for i in members_}
+                names |= {x for i in members_ for x in obs[i].identifiers}
                 for n in names:
                     nn = _norm(n)
-                    if not nn or not target:
+                    if not nn or not wanted:
                         continue
-                    ratio = SequenceMatcher(None, target, nn).ratio()
-                    if min(len(nn), len(target)) >= 5 and (nn in target or target in nn):
+                    ratio = SequenceMatcher(None, wanted, nn).ratio()
+                    if min(len(nn), len(wanted)) >= 5 and (nn in wanted or wanted in nn):
                         ratio = max(ratio, 0.9)
                     shared = _words(n) & _words(f"{e.name} {e.model or ''}")
                     if len(shared) >= 2:
@@ -358,20 +380,22 @@ def reconcile(
                     if ratio >= NAME_THRESHOLD and (best is None or ratio > best[0]):
                         best = (ratio, r)
                         fuzzy = f"fuzzy name {e.name!r} ~ {n!r} ({ratio:.2f})"
-            if best is not None and (not hits or any(obs[i].kind == "self-hosted-model" for i in mem[best[1]])):
-                hits = hits | {best[1]}
+            if best is not None and (
+                not found or any(obs[i].kind == "self-hosted-model" for i in mem[best[1]])
+            ):
+                found = found | {best[1]}
                 how.append(fuzzy)
-        hits = {h for h in hits if h not in claimed}
-        if not hits:
+        found = {gid for gid in found if gid not in claimed}
+        if not found:
             continue
-        root = sorted(hits)[0]
-        for h in hits:
-            if h != root:
-                groups.union(root, h, f"registry {e.id} names both")
-        root = groups.find(root)
+        e_root = sorted(found)[0]
+        for gid in found:
+            if gid != e_root:
+                groups.union(e_root, gid, f"registry {e.id} names both")
+        e_root = groups.find(e_root)
         method = how[0].split(" ", 1)[0] if how else "key"
-        claimed[root] = (e, {"method": method, "via": "; ".join(how)[:500], "registry_id": e.id})
-        by_entry[e.id] = [root]
+        claimed[e_root] = (e, {"method": method, "via": "; ".join(how)[:500], "registry_id": e.id})
+        by_entry[e.id] = [e_root]
     mem = members()
     claimed = {groups.find(r): v for r, v in claimed.items()}
     systems: list[System] = []
@@ -392,7 +416,9 @@ def reconcile(
                     )
                 )
             continue
-        s = _system(group, [teams[i] for i in idx], entry[0] if entry else None, cat, assets, forwarders)
+        s = _system(
+            group, [teams[i] for i in idx], entry[0] if entry else None, cat, assets, forwarders
+        )
         s.merged = list(dict.fromkeys(groups.reasons.get(r, [])))
         if entry:
             s.match = {**entry[1], "merged": s.merged[:20]}
@@ -403,8 +429,13 @@ def reconcile(
     out: list[System] = []
     for e in entries:
         s = registered.get(e.id) or System(
-            key=e.id, name=e.name, kind="registered-internal", provider=e.provider or "internal",
-            registry=e, team=e.team, team_evidence="registry" if e.team else None,
+            key=e.id,
+            name=e.name,
+            kind="registered-internal",
+            provider=e.provider or "internal",
+            registry=e,
+            team=e.team,
+            team_evidence="registry" if e.team else None,
         )
         out.append(s)
     out += sorted(systems, key=lambda s: (s.kind, s.name.lower()))
@@ -489,6 +520,9 @@ def _findings(systems: list[System]) -> list[Finding]:
                 make_finding(SHADOW_RULE.get(s.kind, SHADOW_SELF_HOSTED), subject, detail, evidence)
             )
         if not s.team and not (s.registry and s.registry.owner):
-            detail = f"{data['name']}: unknown owner (no registry team, tag, department, asset or CODEOWNERS evidence)"
+            detail = (
+                f"{data['name']}: unknown owner (no registry team, resource tag, SaaS "
+                "department, asset inventory or CODEOWNERS evidence)"
+            )
             out.append(make_finding(NO_OWNER, subject, detail, evidence))
     return out

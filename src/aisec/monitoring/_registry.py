@@ -204,8 +204,11 @@ def _saas_row(
     hit = catalog.match_saas(vendor, product)
     api = catalog.lookup_id(vendor) if re.search(r"\bapi\b", product.lower()) else None
     provider = catalog.providers.get(api or "") if api else None
-    looks_ai = hit is not None or feature_on or provider is not None or bool(
-        re.search(r"(?<![a-z])ai(?![a-z])|\.ai\b|^ai", f"{vendor} {product}".lower())
+    looks_ai = (
+        hit is not None
+        or feature_on
+        or provider is not None
+        or bool(re.search(r"(?<![a-z])ai(?![a-z])|\.ai\b|^ai", f"{vendor} {product}".lower()))
     )
 
     def reject(reason: str) -> None:
@@ -259,7 +262,10 @@ def _saas_row(
                 keys=(f"saas:{hit.id}",),
                 **base,
             )
-        reject(f"{hit.name} is not bought with this subscription (no add-on named, AI features: {features or 'not stated'})")
+        reject(
+            f"{hit.name} is not bought with this subscription "
+            f"(no add-on named, AI features: {features or 'not stated'})"
+        )
         return None
     if feature_on:
         pid = re.sub(r"[^a-z0-9]+", "-", f"{vendor} {product}".lower()).strip("-")
