@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aisec.monitoring._catalog import AiCatalog
-from aisec.monitoring._model import Observation, Skipped
+from aisec.monitoring._model import Decision, Observation, Skipped
 
 __all__ = ["LOADER_CALLS", "repo_owners", "scan_code"]
 
@@ -110,6 +110,21 @@ def _model_format(path: Path, catalog: AiCatalog | None = None) -> str | None:
         return "onnx"
     if head.startswith(b"TFL3", 4):
         return "tflite"
+    return None
+
+
+def _not_model(path: Path) -> str | None:
+    """Why a file with a model-like extension is data, or ``None`` when it is not even that."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "HDF5 file without Keras model attributes (model_config/keras_version): a data table"
+    if head[:1] == b"\x80":
+        mods = sorted(_pickle_modules(head))[:6]
+        return f"pickle of non-ML objects ({', '.join(mods) or 'no classes'}): data, not a model"
     return None
 
 
@@ -373,7 +388,12 @@ def _model_key(name: str) -> str:
 
 
 def scan_code(
-    root: Path, files: list[Path], catalog: AiCatalog, *, git: bool = True
+    root: Path,
+    files: list[Path],
+    catalog: AiCatalog,
+    *,
+    git: bool = True,
+    decisions: list[Decision] | None = None,
 ) -> tuple[list[Observation], list[Skipped]]:
     """Observations of AI SDKs, endpoints, model servers, model loading and model files.
 
@@ -407,6 +427,17 @@ def scan_code(
             else:
                 fmt = _model_format(f, catalog)
                 if fmt is None:
+                    if decisions is not None and f.suffix.lower() in _MODEL_EXT:
+                        why = _not_model(f)
+                        if why:
+                            decisions.append(
+                                Decision(
+                                    str(f.relative_to(root) if root.is_dir() else f),
+                                    why,
+                                    str(f),
+                                    "code",
+                                )
+                            )
                     continue
                 stem = (
                     f.parent.name

@@ -173,7 +173,7 @@ def discover(
         if not root.exists():
             raise InputError("no such file or folder", path=root)
         code_files = list(iter_files([root]))
-        obs, skip = scan_code(root, code_files, cat, git=git)
+        obs, skip = scan_code(root, code_files, cat, git=git, decisions=decisions)
         observations += obs
         skipped += skip
         digest = digest_path(root).digest if root.is_dir() else digest_file(root)
@@ -187,12 +187,21 @@ def discover(
             }
         )
     # a DNS-only decision stands only for a client that never reached the host
-    reached = {(o.host, o.client) for o in observations if o.host}
+    reached = {(o.host, o.client) for o in observations if o.host and "/dns" not in o.location}
     decisions = [
         d
         for d in decisions
         if " <- " not in d.subject or tuple(d.subject.split(" <- ", 1)) not in reached
     ]
+    seen: dict[tuple[str, str], int] = {}
+    for d in decisions:
+        seen[(d.subject, d.reason)] = seen.get((d.subject, d.reason), 0) + 1
+    unique: dict[tuple[str, str], Decision] = {}
+    for d in decisions:
+        n = seen[(d.subject, d.reason)]
+        loc = f"{d.location} (and {n - 1} more files)" if n > 1 else d.location
+        unique.setdefault((d.subject, d.reason), Decision(d.subject, d.reason, d.file, loc))
+    decisions = list(unique.values())
     systems, findings = reconcile(
         observations, entries, catalog=cat, assets=asset_map, decisions=decisions
     )

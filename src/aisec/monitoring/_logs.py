@@ -598,8 +598,8 @@ def scan_network_log(
         if hit is None and not (server and _is_internal(host.split(":", 1)[0])):
             continue
         if kind == "dns":
+            # a lookup is no use of the service: it only supports a system other evidence shows
             dns_only.setdefault(host, set()).add(str(row["client"]))
-            continue
         if row["blocked"]:
             blocked[host] = blocked.get(host, 0) + int(row["count"])
             continue
@@ -629,7 +629,7 @@ def scan_network_log(
             )
             continue
         strong, soft = host_keys(hit)
-        role = "support" if hit.category == "hub" else "ai"
+        role = "support" if hit.category == "hub" or kind == "dns" else "ai"
         yield Observation(
             key=(strong or soft or (hit.id,))[0],
             name=hit.name,

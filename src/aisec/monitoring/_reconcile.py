@@ -213,7 +213,7 @@ def reconcile(
     fixed: list[Observation] = []
     for o in obs:
         keys = list(o.keys)
-        if o.role == "support" and o.source == "network" and o.client:
+        if o.role == "support" and o.source == "network" and o.client and "/dns" not in o.location:
             name = (assets.host(o.client) if assets else None) or o.client
             keys.append(f"host:{name.lower()}")
         for i, k in enumerate(keys):
@@ -233,7 +233,10 @@ def reconcile(
                 groups.union(first[k], i, f"same {k.split(':', 1)[0]} key {k}")
             else:
                 first[k] = i
-    teams = [o.team or _client_team(o, assets, forwarders) for o in obs]
+    teams = [
+        o.team or (_client_team(o, assets, forwarders) if o.role != "support" else None)
+        for o in obs
+    ]
 
     def members() -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -404,7 +407,8 @@ def reconcile(
         group = [obs[i] for i in idx]
         entry = claimed.get(r)
         if entry is None and not any(o.role == "ai" for o in group):
-            if decisions is not None and any(o.role == "support" for o in group):
+            dns = all("/dns" in o.location for o in group)
+            if decisions is not None and not dns and any(o.role == "support" for o in group):
                 gpu = [o for o in group if o.role == "support"]
                 decisions.append(
                     Decision(
