@@ -164,24 +164,29 @@ def _zeek_kind(fields: list[str] | set[str]) -> str:
 def zeek_json_kind(path: Path) -> str:
     """The Zeek type of a JSON-lines log, from ``_path`` or the fields of its first record."""
     with path.open("rb") as fh:
-        first = fh.readline(1 << 20)
-    try:
-        obj = json.loads(first)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return ""
-    if not isinstance(obj, dict):
-        return ""
-    return str(obj.get("_path") or "") or _zeek_kind(set(obj))
+        for _ in range(50):  # the first record that parses; junk lines are skipped
+            line = fh.readline(1 << 20)
+            if not line:
+                break
+            try:
+                obj = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(obj, dict):
+                return str(obj.get("_path") or "") or _zeek_kind(set(obj))
+    return ""
 
 
 _STATUS_BLOCKED = r"(?i)(DENIED|BLOCK|DENY|REJECT|^403$|^407$|/403$|/407$)"
 
 
 def _aggregate(lf: pl.LazyFrame, path: Path, *, numeric_ts: bool) -> pl.DataFrame:
-    """One row per (host, client, user, blocked, path) that passed the prefilter.
+    """One row per (host, principal, blocked, path) that passed the prefilter.
 
-    The prefilter is a superset (``api.openai.com.example.net`` contains a needle); the
-    exact catalogue match runs afterwards, once per distinct row.
+    The principal is the user name when the log has one, else the client address (its
+    lowest address is kept for the asset inventory). The prefilter is a superset
+    (``api.openai.com.example.net`` contains a needle); the exact catalogue match runs
+    afterwards, once per distinct row.
     """
     ts = pl.col("ts").cast(pl.Float64, strict=False) if numeric_ts else pl.col("ts")
     try:
@@ -190,15 +195,18 @@ def _aggregate(lf: pl.LazyFrame, path: Path, *, numeric_ts: bool) -> pl.DataFram
             .with_columns(
                 pl.col("host").str.to_lowercase(),
                 pl.col("status").fill_null("").str.contains(_STATUS_BLOCKED).alias("blocked"),
+                pl.coalesce("user", "client").alias("principal"),
             )
-            .group_by("host", "client", "user", "blocked", "path")
+            .group_by("host", "principal", "blocked", "path")
             .agg(
                 pl.len().alias("count"),
                 ts.min().alias("first"),
                 ts.max().alias("last"),
                 pl.col("ln").min().alias("line"),
+                pl.col("client").min().alias("client"),
+                pl.col("user").min().alias("user"),
             )
-            .sort("count", descending=True)
+            .sort(["count", "principal"], descending=[True, False], nulls_last=True)
             .collect(engine="streaming")
         )
     except pl.exceptions.PolarsError as exc:
@@ -312,14 +320,14 @@ def _frame(
     if fmt == "squid":
         lf = _candidates(_scan_lines(path), needles, None)
         g = pl.col("line").str.extract_groups(_SQUID_RE)
-        host, upath = _url_parts(g.struct.field("4"))
+        host, _ = _url_parts(g.struct.field("4"))
         return "squid", lf.select(
             host.alias("host"),
             g.struct.field("2").alias("client"),
             pl.when(g.struct.field("5") != "-").then(g.struct.field("5")).alias("user"),
             g.struct.field("1").alias("ts"),
             g.struct.field("3").alias("status"),
-            upath.alias("path"),
+            _NULL.alias("path"),  # request paths matter only for internal servers (Zeek http)
             "ln",
         )
     if fmt == "squid-custom":
@@ -333,14 +341,14 @@ def _frame(
             return g.struct.field(role) if role in names else _NULL
 
         url = get("url")
-        host, upath = _url_parts(url)
+        host, _ = _url_parts(url)
         return "squid", lf.select(
             pl.coalesce(host, get("host")).alias("host"),
             get("client").alias("client"),
             pl.when(get("user") != "-").then(get("user")).alias("user"),
             get("ts").alias("ts"),
             get("status").alias("status"),
-            upath.alias("path"),
+            _NULL.alias("path"),  # request paths matter only for internal servers (Zeek http)
             "ln",
         )
     raise FormatError(f"not a network log ({fmt})", path=path)
@@ -384,7 +392,7 @@ def _generic(
             return pl.coalesce(*(line.str.json_path_match(f"$['{n}']") for n in names))
 
         exprs = {r: get(r) for r in roles}
-    url_host, upath = _url_parts(exprs["url"])
+    url_host, _ = _url_parts(exprs["url"])
     host_only = exprs["host"].str.extract(_HOST_FROM_URL, 1)
     return lf.select(
         pl.coalesce(host_only, url_host).alias("host"),
@@ -394,7 +402,7 @@ def _generic(
         pl.concat_str(
             [exprs["action"].fill_null(""), exprs["status"].fill_null("")], separator="/"
         ).alias("status"),
-        upath.alias("path"),
+        _NULL.alias("path"),
         "ln",
     )
 
@@ -591,15 +599,30 @@ def scan_network_log(
     label = f"{fmt}/{kind}" if fmt.startswith("zeek") else fmt
     dns_only: dict[str, set[str]] = {}
     blocked: dict[str, int] = {}
+    shown: dict[tuple[str, str | None], int] = {}
+    rest: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in df.iter_rows(named=True):
         host = row["host"]
+        slot = (host, row["path"])
+        if not row["blocked"]:
+            shown[slot] = shown.get(slot, 0) + 1
+            # every row of the host counts for first/last seen of the summary row
+            r = rest.setdefault(
+                slot, {"count": 0, "clients": 0, "first": [], "last": [], "row": row}
+            )
+            r["first"].append(row["first"])
+            r["last"].append(row["last"])
+            if shown[slot] > TOP_CLIENTS:
+                r["count"] += int(row["count"])
+                r["clients"] += 1
+                continue
         hit = catalog.host_info(host)
         server = catalog.api_path_server(row["path"]) if row["path"] else None
         if hit is None and not (server and _is_internal(host.split(":", 1)[0])):
             continue
         if kind == "dns":
             # a lookup is no use of the service: it only supports a system other evidence shows
-            dns_only.setdefault(host, set()).add(str(row["client"]))
+            dns_only.setdefault(host, set()).add(str(row["client"] or row["principal"]))
         if row["blocked"]:
             blocked[host] = blocked.get(host, 0) + int(row["count"])
             continue
@@ -641,6 +664,34 @@ def scan_network_log(
             role=role,
             detail=f"{row['path']}" if row["path"] and kind == "http" else "",
             **base,
+        )
+    for (host, _), r in rest.items():
+        if not r["clients"]:
+            continue
+        row = r["row"]
+        hit = catalog.host_info(host)
+        if hit is None:
+            continue
+        strong, soft = host_keys(hit)
+        firsts = [x for x in r["first"] if x is not None]
+        lasts = [x for x in r["last"] if x is not None]
+        yield Observation(
+            key=(strong or soft or (hit.id,))[0],
+            name=hit.name,
+            kind=hit.kind,
+            provider=hit.id,
+            source="network",
+            file=str(path),
+            host=host,
+            count=r["count"],
+            location=f"{label}, other clients",
+            first_seen=to_iso(min(firsts) if firsts else None),
+            last_seen=to_iso(max(lasts) if lasts else None),
+            identifiers=tuple(x for x in (host, hit.tenant) if x),
+            keys=strong,
+            soft=soft,
+            role="support" if hit.category == "hub" or kind == "dns" else "ai",
+            detail=f"{r['clients']} more clients",
         )
     if decisions is not None:
         for host, clients in dns_only.items():
