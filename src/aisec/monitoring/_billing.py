@@ -214,6 +214,8 @@ def _aws(path: Path, catalog: AiCatalog) -> Iterator[Observation]:
         region = _aws_region(row, resource)
         names = tuple(x for x in (resource, name_tag, project) if x)
         tag_keys = tuple(f"tag:{x.lower()}" for x in (name_tag, project) if x)
+        if name_tag:  # an instance's Name tag is the host name other evidence uses
+            tag_keys += (f"host:{name_tag.lower()}",)
         service = catalog.cloud_service("aws", product)
         base = {"team": team, "owner": tags.get("owner"), "identifiers": names}
         if service is not None:

@@ -458,6 +458,8 @@ def scan_code(
         owners = _codeowners(repo_dir) if repo_dir.is_dir() else []
         authors = repo_owners(repo_dir) if git and repo_dir.is_dir() and not owners else []
         owner = next(iter(owners or authors), None)
+        # a CODEOWNERS team (``@org/team``) names the code's team
+        code_team = next((o.split("/", 1)[1] for o in owners if "/" in o and "@" not in o), None)
         # files that call a known endpoint attribute their SDK imports to it
         file_targets: dict[Path, list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]] = {}
         for f, (_line, cat, ident, _detail), _ in items:
@@ -562,6 +564,15 @@ def scan_code(
                 g = groups.pop(k)
                 groups["self"]["rows"] += g["rows"]
                 groups["self"]["keys"] = (*groups["self"].get("keys", ()), *g.get("keys", ()))
+        if "self" in groups:  # the repo's own model server is the host its code calls
+            hosts = [
+                k
+                for ts in file_targets.values()
+                for sid, *_, strong, _ in ts
+                if sid == "self-hosted"
+                for k in strong
+            ]
+            groups["self"]["keys"] = tuple(dict.fromkeys((*groups["self"].get("keys", ()), *hosts)))
         libs = [groups.pop(k) for k in [k for k in groups if k.startswith("lib:")]]
         for gk, g in groups.items():
             rows = g["rows"] + ([r for lib in libs for r in lib["rows"]] if gk == "self" else [])
@@ -579,6 +590,7 @@ def scan_code(
                         file=str(f),
                         location=f"line {line}" if line else "",
                         owner=owner,
+                        team=code_team,
                         identifiers=(f"repos/{repo}", repo, *g.get("identifiers", ())),
                         keys=(f"code:{repo}:{gk}", *keys),
                         soft=tuple(g.get("soft", ())),

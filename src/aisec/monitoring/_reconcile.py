@@ -464,7 +464,8 @@ def _system(
     why: dict[str, str] = {}
     for o, t in zip(group, teams, strict=True):
         if o.team:
-            votes[o.team] += 1_000_000
+            # a tag, label or department names the team; CODEOWNERS only the code's owners
+            votes[o.team] += 1000 if o.source == "code" else 1_000_000
             why.setdefault(o.team, f"{o.source} {o.location}: team {o.team}")
         elif t:
             votes[t] += o.count
@@ -479,6 +480,14 @@ def _system(
             if team:
                 votes[team] += 1
                 why.setdefault(team, f"asset inventory: owner {o.owner} is team {team}")
+    if not votes and assets is not None:  # cloud account / project / repo -> team mappings
+        for o in group:
+            parts = {p for k in o.keys for p in k.split(":")[1:]} | set(o.identifiers)
+            for ident in sorted(parts):
+                mapped = assets.team(ident)[0] if ident else None
+                if mapped:
+                    votes[mapped] += 1
+                    why.setdefault(mapped, f"asset inventory maps {ident} to team {mapped}")
     team = votes.most_common(1)[0][0] if votes else None
     evidence = why.get(team) if team else None
     if entry is not None and entry.team:
