@@ -332,7 +332,7 @@ def report_cmd(
     help="Benign log lines to mix in.",
 )
 def synth_cmd(directory: Path, seed: int, noise: int) -> None:
-    """Write a synthetic enterprise (12 registered models, 19 hidden AI systems)."""
+    """Write a synthetic enterprise (7 registered AI systems, 9 shadow ones, many decoys)."""
     from aisec.monitoring import synth_enterprise
 
     truth = synth_enterprise(directory, seed=seed, noise=noise)
@@ -340,7 +340,7 @@ def synth_cmd(directory: Path, seed: int, noise: int) -> None:
     click.echo(
         f"  aisec inventory discover --registry {truth.root}/registry.json "
         f"--logs {truth.root}/logs --billing {truth.root}/billing "
-        f"--saas {truth.root}/saas --code {truth.root}/repo"
+        f"--saas {truth.root}/saas --code {truth.root}/repo --assets {truth.root}/assets.csv"
     )
 
 

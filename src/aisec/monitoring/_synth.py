@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (the generated rows are data tables; one row per line reads best)
+# ruff: noqa: E501, PERF401  (generated rows are data tables; one row per line reads best)
 """A synthetic enterprise for demos and tests: a logistics company with traps.
 
 *Brightwater Freight* has 7 registered AI systems and 9 shadow ones, seen through Zeek JSON
