@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from aisec.core.digest import digest_file
 from aisec.monitoring._catalog import AiCatalog
 from aisec.monitoring._model import Decision, Observation, Skipped
 
@@ -444,7 +445,8 @@ def scan_code(
                     if f.stem.lower() in ("model", "pytorch_model", "weights")
                     else f.stem
                 )
-                hits = [(0, "modelfile", stem, fmt)]
+                digest = digest_file(f).split(":", 1)[-1]
+                hits = [(0, "modelfile", stem, f"{fmt}|sha256:{digest}")]
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError, UnicodeError) as exc:
             skipped.append(
                 Skipped(
@@ -540,6 +542,7 @@ def scan_code(
                 sdk_seen.add(ident)
             elif cat in ("server", "loader", "modelfile", "ml", "framework"):
                 mk = _model_key(ident) if cat in ("loader", "modelfile") else None
+                digest = detail.split("|", 1)[1] if cat == "modelfile" else None
                 add(
                     "self" if cat not in ("ml", "framework") else f"lib:{cat}",
                     f,
@@ -549,7 +552,7 @@ def scan_code(
                     name=f"self-hosted model in {repo}",
                     kind="self-hosted-model",
                     keys=(f"model:{mk}",) if mk else (),
-                    identifiers=(ident,),
+                    identifiers=(ident, digest) if digest else (ident,),
                 )
         # a dependency the sources already use with a known endpoint adds nothing new
         for gk in [k for k in groups if k.startswith("p:") and k[2:] in sdk_seen]:
