@@ -542,7 +542,7 @@ def scan_code(
                 sdk_seen.add(ident)
             elif cat in ("server", "loader", "modelfile", "ml", "framework"):
                 mk = _model_key(ident) if cat in ("loader", "modelfile") else None
-                digest = detail.split("|", 1)[1] if cat == "modelfile" else None
+                file_digest = detail.split("|", 1)[1] if cat == "modelfile" else None
                 add(
                     "self" if cat not in ("ml", "framework") else f"lib:{cat}",
                     f,
@@ -552,7 +552,7 @@ def scan_code(
                     name=f"self-hosted model in {repo}",
                     kind="self-hosted-model",
                     keys=(f"model:{mk}",) if mk else (),
-                    identifiers=(ident, digest) if digest else (ident,),
+                    identifiers=(ident, file_digest) if file_digest else (ident,),
                 )
         # a dependency the sources already use with a known endpoint adds nothing new
         for gk in [k for k in groups if k.startswith("p:") and k[2:] in sdk_seen]:
