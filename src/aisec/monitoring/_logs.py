@@ -218,7 +218,11 @@ _NULL = pl.lit(None, pl.String)
 
 
 def _zeek_tsv(
-    path: Path, needles: list[str], edge: str | None, dns_map: Mapping[str, str] | None
+    path: Path,
+    needles: list[str],
+    edge: str | None,
+    dns_map: Mapping[str, str] | None,
+    http_needles: list[str],
 ) -> tuple[str, pl.LazyFrame]:
     kind, fields = _zeek_meta(path)
     if kind == "conn":
@@ -226,7 +230,7 @@ def _zeek_tsv(
             return kind, pl.LazyFrame()
         needles, edge = sorted(dns_map), None
     elif kind == "http":
-        edge = None  # model-server API paths are needles too
+        edge, needles = None, [*needles, *http_needles]  # model-server API paths too
     host_col = _ZEEK_HOST.get(kind) or next(
         (f for f in ("server_name", "query", "host") if f in fields), None
     )
@@ -260,7 +264,11 @@ def _zeek_tsv(
 
 
 def _zeek_json(
-    path: Path, needles: list[str], edge: str | None, dns_map: Mapping[str, str] | None
+    path: Path,
+    needles: list[str],
+    edge: str | None,
+    dns_map: Mapping[str, str] | None,
+    http_needles: list[str],
 ) -> tuple[str, pl.LazyFrame]:
     kind = zeek_json_kind(path)
     if kind == "conn":
@@ -268,7 +276,7 @@ def _zeek_json(
             return kind, pl.LazyFrame()
         needles, edge = sorted(dns_map), None
     elif kind == "http":
-        edge = None
+        edge, needles = None, [*needles, *http_needles]
     lf = _candidates(_scan_lines(path), needles, edge)
     line = pl.col("line")
     if kind == "conn":
@@ -309,16 +317,17 @@ def _frame(
     *,
     squid_format: SquidFormat | None = None,
     dns_map: Mapping[str, str] | None = None,
+    http_needles: list[str] | None = None,
 ) -> tuple[str, pl.LazyFrame]:
     """The log kind and rows of (host, client, user, ts, status, path), prefiltered."""
     if fmt == "zeek-tsv":
-        return _zeek_tsv(path, needles, edge, dns_map)
+        return _zeek_tsv(path, needles, edge, dns_map, http_needles or [])
     if fmt == "zeek-json":
-        return _zeek_json(path, needles, edge, dns_map)
+        return _zeek_json(path, needles, edge, dns_map, http_needles or [])
     if fmt in ("proxy-csv", "proxy-jsonl"):
         return "proxy", _generic(path, fmt, columns or {}, needles, edge)
     if fmt == "squid":
-        lf = _candidates(_scan_lines(path), needles, None)
+        lf = _candidates(_scan_lines(path), needles, edge)
         g = pl.col("line").str.extract_groups(_SQUID_RE)
         host, _ = _url_parts(g.struct.field("4"))
         return "squid", lf.select(
@@ -333,7 +342,7 @@ def _frame(
     if fmt == "squid-custom":
         if squid_format is None:
             raise FormatError("Squid log in a custom logformat, but no format given", path=path)
-        lf = _candidates(_scan_lines(path), needles, None)
+        lf = _candidates(_scan_lines(path), needles, edge)
         g = pl.col("line").str.extract_groups(squid_format.regex)
         names = squid_format.fields
 
@@ -384,7 +393,7 @@ def _generic(
         lf = lf.filter(target.str.contains_any(needles, ascii_case_insensitive=True))
         exprs = {r: col(r) for r in roles}
     else:
-        lf = _candidates(_scan_lines(path), needles, None)
+        lf = _candidates(_scan_lines(path), needles, edge)
         line = pl.col("line")
 
         def get(role: str) -> pl.Expr:
@@ -582,13 +591,19 @@ def scan_network_log(
 ) -> Iterator[Observation]:
     """Observations of catalogued AI hosts (and model-server API paths) in one log file."""
     json_lines = fmt in ("zeek-json", "proxy-jsonl")
-    edge = _edge_pattern(
-        _catalog_domains(catalog) + tuple(catalog.path_needles()), escapes=json_lines
-    )
-    needles = catalog.host_needles() + catalog.path_needles()
+    edge = _edge_pattern(_catalog_domains(catalog), escapes=json_lines)
+    needles = catalog.host_needles()
+    http_needles = catalog.path_needles()  # model-server API paths: Zeek http logs only
     try:
         kind, frame = _frame(
-            path, fmt, columns, needles, edge, squid_format=squid_format, dns_map=dns_map
+            path,
+            fmt,
+            columns,
+            needles,
+            edge,
+            squid_format=squid_format,
+            dns_map=dns_map,
+            http_needles=http_needles,
         )
         if not frame.collect_schema().names():
             return
