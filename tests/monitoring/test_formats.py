@@ -63,7 +63,9 @@ def test_detect_from_content(tmp_path: Path, text: str | bytes, fmt: str) -> Non
 
 def test_zeek_tsv_counts_and_skips_noise(tmp_path: Path) -> None:
     obs = list(scan_network_log(_write(tmp_path, "a", ZEEK_DNS), "zeek-tsv", CAT))
-    assert [(o.key, o.count, o.user) for o in obs] == [("openai", 2, "10.0.0.5")]
+    assert [(o.provider, o.count, o.client, o.role) for o in obs] == [
+        ("openai", 2, "10.0.0.5", "support")  # a DNS lookup supports a system, never makes one
+    ]
     assert obs[0].first_seen == "2026-01-01T00:00:00.500000Z"
     assert obs[0].last_seen == "2026-01-01T00:01:40.500000Z"
 
@@ -76,9 +78,18 @@ def test_zeek_json_and_squid(tmp_path: Path) -> None:
         '"acme.openai.azure.com"}\n{broken json\n',
     )
     (o,) = scan_network_log(zj, "zeek-json", CAT)
-    assert (o.key, o.host, o.user) == ("azure-openai", "acme.openai.azure.com", "10.1.1.1")
+    assert (o.key, o.host, o.client) == (
+        "res:azure-openai:acme",
+        "acme.openai.azure.com",
+        "10.1.1.1",
+    )
     (s,) = scan_network_log(_write(tmp_path, "s", SQUID), "squid", CAT)
-    assert (s.key, s.user, s.host) == ("anthropic", "alice", "api.anthropic.com")
+    assert (s.provider, s.user, s.client, s.host) == (
+        "anthropic",
+        "alice",
+        "10.0.0.7",
+        "api.anthropic.com",
+    )
 
 
 def test_generic_proxy_with_column_mapping(tmp_path: Path) -> None:
@@ -86,10 +97,10 @@ def test_generic_proxy_with_column_mapping(tmp_path: Path) -> None:
     assert detect_format(p) == "unknown"  # no known column: the user maps them
     p2 = _write(tmp_path, "p2", "when,who,url\n2026-01-02,eve,https://api.together.xyz/v1\n")
     (o,) = scan_network_log(p2, "proxy-csv", CAT, columns={"user": "who", "ts": "when"})
-    assert (o.key, o.user, o.first_seen) == ("together", "eve", "2026-01-02")
+    assert (o.provider, o.user, o.first_seen) == ("together", "eve", "2026-01-02")
     j = _write(tmp_path, "j", '{"t": "2026-01-03", "u": "kim", "h": "api.groq.com"}\n')
     (g,) = scan_network_log(j, "proxy-jsonl", CAT, columns={"host": "h", "user": "u", "ts": "t"})
-    assert (g.key, g.user) == ("groq", "kim")
+    assert (g.provider, g.user) == ("groq", "kim")
 
 
 def test_aws_cur_and_gcp_billing(tmp_path: Path) -> None:
@@ -104,10 +115,12 @@ def test_aws_cur_and_gcp_billing(tmp_path: Path) -> None:
             "2026-01-01,AmazonSageMaker,arn:aws:sagemaker:r:1:endpoint/scorer,,3,ds\n"
         ),
     )
-    got = {o.key: o for o in scan_billing(cur, "aws-cur", CAT)}
-    assert set(got) == {"aws-bedrock", "aws-gpu:eng", "aws-sagemaker:scorer"}
+    got = {o.provider: o for o in scan_billing(cur, "aws-cur", CAT)}
+    assert set(got) == {"aws-bedrock", "aws-ec2-gpu", "aws-sagemaker"}
     assert got["aws-bedrock"].cost == 15.0 and got["aws-bedrock"].count == 2
-    assert got["aws-bedrock"].cost_centre == "mkt"
+    assert got["aws-bedrock"].team == "mkt"
+    assert got["aws-ec2-gpu"].role == "support"  # a GPU is AI only with other evidence
+    assert got["aws-sagemaker"].keys[0] == "aws-endpoint:scorer"
     gcp = _write(
         tmp_path,
         "g",
@@ -117,10 +130,10 @@ def test_aws_cur_and_gcp_billing(tmp_path: Path) -> None:
             "Compute Engine,E2 Instance Core,p3,1,2026-01-01\nCloud Storage,Standard,p1,1,2026-01-01\n"
         ),
     )
-    assert {o.key for o in scan_billing(gcp, "gcp-billing", CAT)} == {
-        "gcp-vertex-ai:p1",
-        "gcp-gpu:p2",
-    }
+    roles = {(o.key, o.role) for o in scan_billing(gcp, "gcp-billing", CAT)}
+    assert ("gcp:gcp-vertex-ai:p1", "ai") in roles
+    assert ("tag:p2", "support") in roles
+    assert not any(role == "ai" for key, role in roles if key != "gcp:gcp-vertex-ai:p1")
 
 
 def test_saas_vendor_and_description(tmp_path: Path) -> None:
@@ -128,11 +141,19 @@ def test_saas_vendor_and_description(tmp_path: Path) -> None:
         tmp_path,
         "s",
         (
-            "vendor,product,description,department\nJasper,Biz,content,marketing\n"
-            "Slack,Biz,team chat,it\nAcme Tools,Scribe,AI-powered meeting notes,sales\n"
+            "vendor,product,description,department,status,ai_features\n"
+            "Jasper,Biz,content,marketing,active,\n"
+            "Slack,Biz,team chat,it,active,Slack AI add-on: not purchased\n"
+            "Acme Tools,Scribe,AI-powered meeting notes,sales,active,enabled\n"
+            "Brainy.ai,Brainy CRM,contacts,sales,active,n/a\n"
+            "Otter.ai,Otter Business,notes,hr,cancelled,enabled\n"
         ),
     )
-    assert [o.key for o in scan_saas(p, CAT)] == ["jasper", "saas:acme tools"]
+    decisions: list = []
+    got = [(o.key, o.team) for o in scan_saas(p, CAT, decisions)]
+    assert got == [("saas:jasper", "marketing"), ("saas:acme-tools-scribe", "sales")]
+    reasons = " ".join(d.reason for d in decisions)
+    assert "stated off" in reasons and "cancelled" in reasons and "only in the name" in reasons
 
 
 def test_registry_csv_and_json(tmp_path: Path) -> None:
@@ -201,12 +222,12 @@ def test_detection_never_raises(tmp_path: Path, data: bytes) -> None:
 def test_squid_parser_on_arbitrary_text(tmp_path: Path, lines: list[str]) -> None:
     p = _write(tmp_path, "fuzz.log", "\n".join([SQUID.splitlines()[0], *lines]) + "\n")
     obs = list(scan_network_log(p, "squid", CAT))
-    assert sum(o.count for o in obs if o.key == "anthropic") >= 1
+    assert sum(o.count for o in obs if o.provider == "anthropic") >= 1
 
 
 def test_evidence_names_the_first_line(tmp_path: Path) -> None:
     (o,) = scan_network_log(_write(tmp_path, "a", ZEEK_DNS), "zeek-tsv", CAT)
-    assert o.location == "zeek-tsv, first at line 5"
+    assert o.location == "zeek-tsv/dns, first at line 5"
     (s,) = scan_network_log(_write(tmp_path, "s", "\n" + SQUID), "squid", CAT)
     assert s.location == "squid, first at line 2"
     many = "".join(

@@ -102,10 +102,10 @@ def _row(fmt: str, line: str, fields: list[str]) -> tuple[Any, Any, Any] | None:
         m = re.match(_SQUID_RE, line)
         if m is None:
             return None, None, None
-        h = re.match(_HOST_FROM_URL, m.group(3))
+        h = re.match(_HOST_FROM_URL, m.group(4))
         return (
             h.group(1) if h else None,
-            m.group(4) if m.group(4) != "-" else m.group(2),
+            m.group(5) if m.group(5) != "-" else m.group(2),
             _num(m.group(1)),
         )
     try:
@@ -115,6 +115,10 @@ def _row(fmt: str, line: str, fields: list[str]) -> tuple[Any, Any, Any] | None:
     host = next((obj[k] for k in ("query", "host", "server_name") if k in obj), None)
     ts = obj.get("ts")
     return host, obj.get("id.orig_h"), float(ts) if isinstance(ts, int | float) else _num(ts)
+
+
+def _label(fmt: str) -> str:
+    return f"{fmt}/dns" if fmt.startswith("zeek") else fmt  # the test logs are DNS logs
 
 
 def reference(path: Path, fmt: str) -> list[tuple[Any, ...]]:
@@ -154,7 +158,7 @@ def reference(path: Path, fmt: str) -> list[tuple[Any, ...]]:
                     count,
                     to_iso(first),
                     to_iso(last),
-                    f"{fmt}, first at line {ln}",
+                    f"{_label(fmt)}, first at line {ln}",
                     "",
                 )
             )
@@ -170,7 +174,7 @@ def reference(path: Path, fmt: str) -> list[tuple[Any, ...]]:
                     sum(r[0] for r in rest),
                     to_iso(min(firsts) if firsts else None),
                     to_iso(max(lasts) if lasts else None),
-                    f"{fmt}, other clients",
+                    f"{_label(fmt)}, other clients",
                     f"{len(rest)} more clients",
                 )
             )
@@ -180,7 +184,16 @@ def reference(path: Path, fmt: str) -> list[tuple[Any, ...]]:
 def scanned(path: Path, fmt: str) -> list[tuple[Any, ...]]:
     return sorted(
         (
-            (o.key, o.host, o.user, o.count, o.first_seen, o.last_seen, o.location, o.detail)
+            (
+                o.provider,
+                o.host,
+                o.user or o.client,
+                o.count,
+                o.first_seen,
+                o.last_seen,
+                o.location,
+                o.detail,
+            )
             for o in scan_network_log(path, fmt, CAT)
         ),
         key=repr,
@@ -277,9 +290,9 @@ def test_generated_log_with_decoys(tmp_path: Path, fmt: str) -> None:
         ("aws-bedrock", "bedrock-runtime.us-east-1.amazonaws.com", "10.0.0.4"): 2,
         # in Squid the other field is the user name, which wins over the client address
         ("akkio", "app.akkio.com", "xapp.akkio.comx" if fmt == "squid" else "10.0.0.5"): 2,
-        ("claude-team", "claude.ai", "10.1.0.100"): 2,
-        **{("claude-team", "claude.ai", f"10.1.0.{100 + i}"): 1 for i in range(1, 10)},
-        ("claude-team", "claude.ai", None): 2,  # the 11th and 12th clients
+        ("claude", "claude.ai", "10.1.0.100"): 2,
+        **{("claude", "claude.ai", f"10.1.0.{100 + i}"): 1 for i in range(1, 10)},
+        ("claude", "claude.ai", None): 2,  # the 11th and 12th clients
     }
     openai = [o for o in got if o[1] == "api.openai.com" and o[2] == "10.0.0.1"]
     assert [o[4:6] for o in openai] == [

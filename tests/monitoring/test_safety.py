@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import pickle
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,8 +45,9 @@ def test_code_scan_never_imports_or_executes(tmp_path: Path) -> None:
     (repo / "broken.py").write_text("def (:\n")
     obs, skipped = scan_code(repo, sorted(repo.iterdir()), CAT, git=False)
     assert not marker.exists()
-    assert sorted({o.key for o in obs}) == ["anthropic", "cohere", "model:org/model-a"]
-    assert [s.reason for s in skipped] == ["cannot parse python: SyntaxError"]
+    assert sorted({o.provider for o in obs}) == ["anthropic", "cohere", "self-hosted"]
+    assert any("model:modela" in o.keys for o in obs)  # the model the code loads
+    assert [s.reason.split(":")[0:2] for s in skipped] == [["cannot parse python", " SyntaxError"]]
 
 
 def test_model_files_by_magic_bytes(tmp_path: Path) -> None:
@@ -54,7 +57,18 @@ def test_model_files_by_magic_bytes(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("GGUF is a format")  # text: not read as a model
     (tmp_path / "random.pt").write_bytes(b"\x13\x37" * 100)
     obs, _ = scan_code(tmp_path, sorted(tmp_path.iterdir()), CAT, git=False)
-    assert sorted(o.detail for o in obs) == ["gguf model file", "safetensors model file"]
+    got = sorted(o.detail.split(" ", 3)[:3] for o in obs)
+    assert got == [["gguf", "model", "file"], ["safetensors", "model", "file"]]
+    # a pickle of plain objects is data; one of an ML library's classes is a model
+    (tmp_path / "cal.pkl").write_bytes(pickle.dumps(datetime.date(2024, 12, 25), protocol=4))
+    # built by hand (never unpickled): a GLOBAL naming an ML library's class
+    (tmp_path / "m.pkl").write_bytes(
+        b"\x80\x02csklearn.linear_model\nLogisticRegression\nq\x00)\x81q\x01."
+    )
+    decisions: list = []
+    obs, _ = scan_code(tmp_path, sorted(tmp_path.iterdir()), CAT, git=False, decisions=decisions)
+    assert sum("pickle" in o.detail for o in obs) == 1
+    assert any("cal.pkl" in d.subject and "non-ML" in d.reason for d in decisions)
 
 
 @pytest.mark.parametrize(

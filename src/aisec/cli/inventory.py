@@ -96,6 +96,23 @@ def _read_json(path: Path) -> Any:
     metavar="host=COL,user=COL,ts=COL",
     help="Column mapping for generic CSV/JSON-lines proxy logs.",
 )
+@click.option(
+    "--assets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Asset inventory CSV (ip and/or hostname, account, project -> team, owner_email).",
+)
+@click.option(
+    "--squid-logformat",
+    default=None,
+    metavar="SPEC",
+    help="Squid logformat of custom-format access logs (else read from a squid.conf beside them).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print why sightings were merged and why look-alikes are not AI systems.",
+)
 @click.option("--no-git", is_flag=True, help="Do not read repository owners with git log.")
 @click.option("--attest", is_flag=True, help="Record a monitoring/inventory attestation.")
 @key_option()
@@ -112,6 +129,9 @@ def discover_cmd(
     code: tuple[Path, ...],
     catalog: Path | None,
     log_columns: str | None,
+    assets: Path | None,
+    squid_logformat: str | None,
+    explain: bool,
     no_git: bool,
     attest: bool,
     key_path: Path | None,
@@ -145,6 +165,8 @@ def discover_cmd(
             registry_token=registry_token,
             git=not no_git,
             progress=advance,
+            assets=assets,
+            squid_logformat=squid_logformat,
         )
     doc = inv.to_json()
     body = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -157,7 +179,17 @@ def discover_cmd(
             con = stdout_console(out)
             for s in doc["systems"]:
                 state = "registered" if s["registered"] else "SHADOW"
-                con.print(f"{state:<10} {s['kind']:<19} {s['name']}", markup=False)
+                team = s["team"] or "unknown owner"
+                con.print(f"{state:<10} {s['kind']:<19} {s['name']}  [{team}]", markup=False)
+                if explain:
+                    _explain_system(con, s)
+            if explain:
+                con.print("not AI systems:", markup=False)
+                for d in doc["not_ai"]:
+                    con.print(
+                        f"  - {d['subject']}: {d['reason']} ({d['file']}, {d['location']})",
+                        markup=False,
+                    )
             render_findings_text(list(inv.findings), con)
     summ = doc["summary"]
     err = stderr_console()
@@ -175,6 +207,26 @@ def discover_cmd(
         err.print(f"recorded monitoring/inventory attestation #{entry.index}", markup=False)
     if exceeds(inv.findings, fail_on):
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _explain_system(con: Any, s: dict[str, Any]) -> None:
+    match = s.get("match") or {}
+    if s["registered"]:
+        con.print(
+            f"    reconciled with {s['registry_id']}: {match.get('via') or 'no evidence found'}",
+            markup=False,
+        )
+    for reason in match.get("merged") or []:
+        con.print(f"    merged: {reason}", markup=False)
+    con.print(
+        f"    team: {s['team'] or 'unknown'} ({s.get('team_evidence') or 'no evidence'})",
+        markup=False,
+    )
+    for e in s["evidence"][:8]:
+        con.print(
+            f"    evidence: {e['source']} {e['file']} {e['location']} {e.get('detail', '')}",
+            markup=False,
+        )
 
 
 @inventory_group.command(name="bom")
@@ -280,7 +332,7 @@ def report_cmd(
     help="Benign log lines to mix in.",
 )
 def synth_cmd(directory: Path, seed: int, noise: int) -> None:
-    """Write a synthetic enterprise (12 registered models, 19 hidden AI systems)."""
+    """Write a synthetic enterprise (7 registered AI systems, 9 shadow ones, many decoys)."""
     from aisec.monitoring import synth_enterprise
 
     truth = synth_enterprise(directory, seed=seed, noise=noise)
@@ -288,7 +340,7 @@ def synth_cmd(directory: Path, seed: int, noise: int) -> None:
     click.echo(
         f"  aisec inventory discover --registry {truth.root}/registry.json "
         f"--logs {truth.root}/logs --billing {truth.root}/billing "
-        f"--saas {truth.root}/saas --code {truth.root}/repo"
+        f"--saas {truth.root}/saas --code {truth.root}/repo --assets {truth.root}/assets.csv"
     )
 
 

@@ -50,16 +50,29 @@ def _props(system: Mapping[str, Any]) -> list[Property]:
         Property(name="aisec:owner-candidate", value=str(cand))
         for cand in (system.get("owner_candidates") or [])[:3]
     ]
+    # how the reconciled inventory knows it: the registry match, the keys that joined the
+    # evidence, and where the team comes from
+    match = system.get("match") or {}
+    if match.get("method"):
+        out.append(Property(name="aisec:match-method", value=str(match["method"])))
+    if match.get("via"):
+        out.append(Property(name="aisec:match-via", value=str(match["via"])[:500]))
+    if system.get("team_evidence"):
+        out.append(Property(name="aisec:team-evidence", value=str(system["team_evidence"])))
+    out += [Property(name="aisec:key", value=str(k)) for k in (system.get("keys") or [])[:20]]
+    out.append(Property(name="aisec:evidence-rows", value=str(system.get("evidence_total", 0))))
     return out
 
 
 def _hashes(system: Mapping[str, Any]) -> list[HashType]:
-    match = system.get("match") or {}
-    return [
-        HashType(alg=HashAlgorithm.SHA_256, content=ref.rsplit(":", 1)[1])
-        for ref in [match.get("via", ""), *(match.get("also") or [])]
-        if isinstance(ref, str) and ref.startswith("modelfile:sha256:")
-    ]
+    """SHA-256 of the model files the system's code evidence found."""
+    digests = {
+        str(i).split(":", 1)[1]
+        for e in system.get("evidence") or []
+        for i in e.get("identifiers") or []
+        if str(i).startswith("sha256:") and len(str(i)) == 71
+    }
+    return [HashType(alg=HashAlgorithm.SHA_256, content=d) for d in sorted(digests)]
 
 
 def build_bom(inventory: Mapping[str, Any]) -> dict[str, Any]:

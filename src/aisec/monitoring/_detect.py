@@ -22,6 +22,9 @@ FORMATS: tuple[str, ...] = (
     "proxy-jsonl",
     "aws-cur",
     "gcp-billing",
+    "azure-cost",
+    "cloudtrail",
+    "squid-conf",
     "saas-csv",
     "registry-csv",
     "registry-json",
@@ -72,17 +75,45 @@ def _csv_header(text: str) -> list[str]:
     return [c.strip().lower() for c in row]
 
 
+def _parquet_kind(path: Path) -> str:
+    """``aws-cur`` / ``gcp-billing`` / ``azure-cost`` for a Parquet billing export."""
+    import polars as pl
+
+    try:
+        names = [n.lower() for n in pl.read_parquet_schema(path)]
+    except Exception:
+        return "binary"
+    joined = ",".join(names)
+    if "line_item_product_code" in joined or "lineitem/productcode" in joined:
+        return "aws-cur"
+    if "service.description" in names or "service_description" in names:
+        return "gcp-billing"
+    if "metercategory" in names or "meter_category" in names:
+        return "azure-cost"
+    return "binary"
+
+
 def detect_format(path: Path) -> str:
     """One of :data:`FORMATS`, from the content of the first 64 KiB."""
     head = sniff_header(path)
     if not head.strip():
         return "unknown"
+    if head[:4] == b"PAR1":
+        return _parquet_kind(path)
+    if head[:2] == b"\x1f\x8b" and path.name.lower().endswith(".json.gz"):
+        return "cloudtrail"
     if b"\x00" in head[:4096]:
         return "binary"
     text = head.decode("utf-8", errors="replace")
     if text.startswith("#separator") or "\n#fields\t" in text[:4096]:
         return "zeek-tsv"
     first = _first_line(text)
+    if re.search(r'^\s*\{\s*"Records"\s*:', text[:4096]) and '"eventSource"' in text:
+        return "cloudtrail"
+    if re.search(
+        r"^\s*(logformat|access_log|http_port)\s", text[:65536], re.M
+    ) and not first.startswith("{"):
+        return "squid-conf"
     if first.startswith("{") and '"registered_models"' in text[:4096]:
         return "registry-json"
     if first.startswith("{"):
@@ -112,6 +143,11 @@ def detect_format(path: Path) -> str:
         "sku.description" in cols or "sku_description" in cols
     ):
         return "gcp-billing"
+    if ("metercategory" in cols or "meter_category" in cols) and any(
+        c in cols
+        for c in ("costinbillingcurrency", "cost_in_billing_currency", "pretaxcost", "cost")
+    ):
+        return "azure-cost"
     if "vendor" in cols and ("description" in cols or "product" in cols):
         return "saas-csv"
     if "name" in cols and any(c in cols for c in ("owner", "endpoint", "version", "model")):

@@ -12,12 +12,20 @@ from aisec import __version__
 from aisec.core.digest import digest_file, digest_path
 from aisec.core.errors import AisecError, InputError
 from aisec.core.findings import Finding, Subject, findings_to_json
-from aisec.monitoring._billing import scan_billing
+from aisec.monitoring._assets import load_assets
+from aisec.monitoring._billing import scan_billing, scan_cloudtrail
 from aisec.monitoring._catalog import AiCatalog, load_ai_catalog
 from aisec.monitoring._code import scan_code
 from aisec.monitoring._detect import detect_format, iter_files
-from aisec.monitoring._logs import scan_network_log
-from aisec.monitoring._model import Observation, RegistryEntry, Skipped
+from aisec.monitoring._logs import (
+    SquidFormat,
+    dns_answers,
+    read_squid_conf,
+    scan_network_log,
+    squid_logformat,
+    zeek_json_kind,
+)
+from aisec.monitoring._model import Decision, Observation, RegistryEntry, Skipped
 from aisec.monitoring._reconcile import System, reconcile
 from aisec.monitoring._registry import load_registry, scan_saas
 from aisec.monitoring._rules import UNREADABLE, make_finding
@@ -26,7 +34,7 @@ __all__ = ["INVENTORY_SCHEMA", "Inventory", "discover"]
 
 INVENTORY_SCHEMA = "aisec.inventory/v1"
 _NETWORK = ("zeek-tsv", "zeek-json", "squid", "proxy-csv", "proxy-jsonl")
-_BILLING = ("aws-cur", "gcp-billing")
+_BILLING = ("aws-cur", "gcp-billing", "azure-cost")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Inventory:
     skipped: tuple[Skipped, ...]
     catalog_version: str
     registry_source: str
+    decisions: tuple[Decision, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         systems = [s.to_json() for s in self.systems]
@@ -59,6 +68,7 @@ class Inventory:
             "systems": systems,
             "inputs": list(self.inputs),
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+            "not_ai": [d.to_json() for d in self.decisions],
             "findings": findings_to_json(self.findings)["findings"],
         }
 
@@ -79,44 +89,91 @@ def discover(
     registry_token: str | None = None,
     git: bool = True,
     progress: Callable[[int], None] | None = None,
+    assets: Path | None = None,
+    squid_logformat: str | None = None,
 ) -> Inventory:
     """Discover AI systems in the given sources and reconcile them with ``registry``.
 
     Each file's format is detected from its content, whichever option named it; a file
-    that cannot be read becomes a skipped input and an ``AISEC-MON-006`` finding.
+    that cannot be read becomes a skipped input and an ``AISEC-MON-006`` finding. Zeek
+    ``dns`` logs are read first so ``conn`` logs can be named; a ``squid.conf`` next to a
+    Squid log (or ``squid_logformat``) gives the custom ``logformat`` of that log.
     """
     cat = catalog or load_ai_catalog()
     entries: list[RegistryEntry] = load_registry(registry, token=registry_token)
     inputs: list[dict[str, Any]] = []
     if not registry.startswith(("http://", "https://")):
         inputs.append(_input(Path(registry), "registry", "registry"))
+    asset_map = load_assets(assets) if assets is not None else None
+    if assets is not None:
+        inputs.append(_input(assets, "assets", "assets"))
     observations: list[Observation] = []
     skipped: list[Skipped] = []
-    for role, paths in (("logs", logs), ("billing", billing), ("saas", saas)):
-        for f in iter_files(paths):
-            fmt = detect_format(f)
-            try:
-                if fmt in _NETWORK:
-                    observations += scan_network_log(f, fmt, cat, columns=columns)
-                elif fmt in _BILLING:
-                    observations += scan_billing(f, fmt, cat)
-                elif fmt == "saas-csv":
-                    observations += scan_saas(f, cat)
-                else:
-                    skipped.append(Skipped(str(f), f"format not recognised ({fmt})"))
-                    continue
-            except AisecError as exc:
-                skipped.append(Skipped(str(f), exc.diagnostics()))
+    decisions: list[Decision] = []
+    files = [
+        (role, f, detect_format(f))
+        for role, paths in (("logs", logs), ("billing", billing), ("saas", saas))
+        for f in iter_files(paths)
+    ]
+    given = squid_logformat_from(squid_logformat) if squid_logformat else None
+    confs: dict[Path, SquidFormat] = {}
+    dns_map: dict[str, str] = {}
+    for role, f, fmt in files:
+        try:
+            if fmt == "squid-conf":
+                found = read_squid_conf(f)
+                if "" in found:
+                    confs[f.parent] = found[""]
+                inputs.append(_input(f, fmt, role))
+            elif fmt in ("zeek-tsv", "zeek-json") and _zeek_kind(f, fmt) == "dns":
+                dns_map.update(dns_answers(f, fmt, cat))
+        except AisecError as exc:
+            skipped.append(Skipped(str(f), exc.diagnostics()))
+    for role, f, fmt in files:
+        if fmt == "squid-conf":
+            continue
+        try:
+            if fmt == "unknown" and role == "logs":
+                sf = given or confs.get(f.parent)
+                if sf is not None and _matches(f, sf):
+                    fmt = "squid-custom"
+            if fmt in _NETWORK or fmt == "squid-custom":
+                sf = given or confs.get(f.parent)
+                observations += scan_network_log(
+                    f,
+                    fmt,
+                    cat,
+                    columns=columns,
+                    squid_format=sf,
+                    dns_map=dns_map,
+                    decisions=decisions,
+                )
+            elif fmt in _BILLING:
+                observations += scan_billing(f, fmt, cat)
+            elif fmt == "cloudtrail":
+                observations += scan_cloudtrail(f, cat, decisions)
+            elif fmt == "saas-csv":
+                observations += scan_saas(f, cat, decisions)
+            else:
+                hint = (
+                    " (a Squid log in a custom logformat? give --squid-logformat or its squid.conf)"
+                    if role == "logs" and fmt == "unknown"
+                    else ""
+                )
+                skipped.append(Skipped(str(f), f"format not recognised ({fmt}){hint}"))
                 continue
-            finally:
-                if progress is not None:
-                    progress(f.stat().st_size)
-            inputs.append(_input(f, fmt, role))
+        except AisecError as exc:
+            skipped.append(Skipped(str(f), exc.diagnostics()))
+            continue
+        finally:
+            if progress is not None:
+                progress(f.stat().st_size)
+        inputs.append(_input(f, fmt, role))
     for root in code:
         if not root.exists():
             raise InputError("no such file or folder", path=root)
-        files = list(iter_files([root]))
-        obs, skip = scan_code(root, files, cat, git=git)
+        code_files = list(iter_files([root]))
+        obs, skip = scan_code(root, code_files, cat, git=git, decisions=decisions)
         observations += obs
         skipped += skip
         digest = digest_path(root).digest if root.is_dir() else digest_file(root)
@@ -126,10 +183,28 @@ def discover(
                 "digest": digest,
                 "format": "code",
                 "role": "code",
-                "files": len(files),
+                "files": len(code_files),
             }
         )
-    systems, findings = reconcile(observations, entries)
+    # a DNS-only decision stands only for a client that never reached the host
+    reached = {(o.host, o.client) for o in observations if o.host and "/dns" not in o.location}
+    decisions = [
+        d
+        for d in decisions
+        if " <- " not in d.subject or tuple(d.subject.split(" <- ", 1)) not in reached
+    ]
+    seen: dict[tuple[str, str], int] = {}
+    for d in decisions:
+        seen[(d.subject, d.reason)] = seen.get((d.subject, d.reason), 0) + 1
+    unique: dict[tuple[str, str], Decision] = {}
+    for d in decisions:
+        n = seen[(d.subject, d.reason)]
+        loc = f"{d.location} (and {n - 1} more files)" if n > 1 else d.location
+        unique.setdefault((d.subject, d.reason), Decision(d.subject, d.reason, d.file, loc))
+    decisions = list(unique.values())
+    systems, findings = reconcile(
+        observations, entries, catalog=cat, assets=asset_map, decisions=decisions
+    )
     findings += [
         make_finding(UNREADABLE, Subject(path=s.file), s.reason, {"file": s.file}) for s in skipped
     ]
@@ -140,4 +215,35 @@ def discover(
         skipped=tuple(skipped),
         catalog_version=cat.version,
         registry_source=registry,
+        decisions=tuple(decisions),
     )
+
+
+def squid_logformat_from(text: str) -> SquidFormat:
+    """``--squid-logformat``: a spec (``%ts.%03tu %6tr %>a ...``) or ``logformat NAME SPEC``."""
+    t = text.strip()
+    if t.startswith("logformat "):
+        parts = t.split(None, 2)
+        if len(parts) == 3:
+            return squid_logformat(parts[1], parts[2])
+    return squid_logformat("cli", t)
+
+
+def _matches(path: Path, fmt: SquidFormat) -> bool:
+    import re
+
+    with path.open("rb") as fh:
+        lines = [fh.readline(65536).decode("utf-8", "replace") for _ in range(5)]
+    lines = [ln for ln in lines if ln.strip()]
+    return bool(lines) and all(re.match(fmt.regex, ln) for ln in lines)
+
+
+def _zeek_kind(path: Path, fmt: str) -> str:
+    if fmt == "zeek-json":
+        return zeek_json_kind(path)
+    from aisec.monitoring._logs import _zeek_meta
+
+    try:
+        return _zeek_meta(path)[0]
+    except AisecError:
+        return ""

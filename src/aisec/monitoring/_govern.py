@@ -111,12 +111,25 @@ def governance_report(
                     "id": s["id"],
                     "name": s["name"],
                     "kind": s["kind"],
+                    "team": s.get("team"),
                     "owner_candidates": s.get("owner_candidates", [])[:3],
+                    "sources": s.get("sources", []),
                 }
                 for s in systems
                 if not s.get("registered")
             ],
-            "no_owner": [s["name"] for s in systems if not s.get("owner")],
+            "registered_seen": sum(
+                1
+                for s in systems
+                if s.get("registered") and (s.get("evidence") or s.get("sources"))
+            ),
+            "registered_unseen": [
+                s["name"]
+                for s in systems
+                if s.get("registered") and not (s.get("evidence") or s.get("sources"))
+            ],
+            # reconciled owners: a registry owner, or a team from tags, assets or CODEOWNERS
+            "no_owner": [s["name"] for s in systems if not s.get("owner") and not s.get("team")],
         }
     return report
 
@@ -139,7 +152,10 @@ def render_text(report: Mapping[str, Any]) -> str:
     if inv:
         summ = inv["summary"] or {}
         lines += ["", f"  inventory: {summ.get('systems')} systems, {summ.get('shadow')} shadow AI"]
-        lines += [f"    shadow: {s['name']} ({s['kind']})" for s in inv["shadow"]]
+        lines += [
+            f"    shadow: {s['name']} ({s['kind']}; team {s.get('team') or 'unknown'})"
+            for s in inv["shadow"]
+        ]
         lines.append(f"  no owner: {len(inv['no_owner'])}: {', '.join(inv['no_owner'])}")
         lines.append(f"  not reviewed: {len(inv['not_reviewed'])} of {summ.get('systems')}")
     return "\n".join(lines) + "\n"

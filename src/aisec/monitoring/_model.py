@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Observation", "RegistryEntry", "Skipped", "to_iso"]
+__all__ = ["Decision", "Observation", "RegistryEntry", "Skipped", "to_iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,17 @@ class Observation:
     cost: float = 0.0
     identifiers: tuple[str, ...] = ()
     detail: str = ""
+    #: the client that made the call (IP or host name), for owner attribution
+    client: str | None = None
+    #: a team named by the evidence itself (resource tag, SaaS department, registry)
+    team: str | None = None
+    #: explicit join keys: two observations sharing one are the same system
+    keys: tuple[str, ...] = ()
+    #: weaker keys (provider, provider+region) joined only when they point at one system
+    soft: tuple[str, ...] = ()
+    #: ``ai``: evidence of AI use; ``support``: only adds to a system (ML library, GPU,
+    #: model download); ``resource``: a cloud resource, evidence only for a registry entry
+    role: str = "ai"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -43,7 +54,16 @@ class Observation:
             "location": self.location,
             "count": self.count,
         }
-        for name in ("host", "user", "cost_centre", "owner", "first_seen", "last_seen"):
+        for name in (
+            "host",
+            "client",
+            "user",
+            "team",
+            "cost_centre",
+            "owner",
+            "first_seen",
+            "last_seen",
+        ):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -51,6 +71,10 @@ class Observation:
             out["cost"] = round(self.cost, 4)
         if self.detail:
             out["detail"] = self.detail
+        if self.identifiers:
+            out["identifiers"] = list(self.identifiers)
+        if self.keys:
+            out["keys"] = list(self.keys)
         return out
 
 
@@ -65,6 +89,10 @@ class RegistryEntry:
     kind: str | None = None
     description: str = ""
     source: str = ""
+    team: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    aliases: tuple[str, ...] = ()
     versions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
@@ -76,6 +104,9 @@ class RegistryEntry:
             "kind": self.kind,
             "description": self.description,
             "source": self.source,
+            "team": self.team,
+            "provider": self.provider,
+            "model": self.model,
         }
 
 
@@ -85,6 +116,24 @@ class Skipped:
 
     file: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why something that looked like AI is not an AI system (shown by ``--explain``)."""
+
+    subject: str
+    reason: str
+    file: str = ""
+    location: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "subject": self.subject,
+            "reason": self.reason,
+            "file": self.file,
+            "location": self.location,
+        }
 
 
 def to_iso(value: float | str | None) -> str | None:
