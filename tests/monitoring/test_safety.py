@@ -211,4 +211,4 @@ def test_missing_extra_prints_the_install_line(
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "polars", None)  # import polars now fails
     assert main(["inventory", "list"]) == 2
-    assert "pip install 'aisec[monitoring]'" in capsys.readouterr().err
+    assert "pip install 'aisec[inventory]'" in capsys.readouterr().err
