@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -218,6 +219,21 @@ def test_demo_runs_in_a_fresh_folder(capsys: pytest.CaptureFixture[str], tmp_pat
     assert not (tmp_path / "aisec-demo-payload-ran").exists()
     assert (tmp_path / "d" / ".aisec" / "evidence.db").exists()
     assert not (tmp_path / "d" / ".aisec" / "tamper-demo.db").exists()
+    # the demo's folder, moved elsewhere, still traces the release to its data: no gap
+    shutil.copytree(tmp_path / "d", tmp_path / "moved")
+    db, pub = "moved/.aisec/evidence.db", "moved/.aisec/keys/aisec.pub"
+    model = "moved/deployment/release/model.safetensors"
+    code, out, err = run(
+        capsys, "--root", "moved", "evidence", "chain", model, "--db", db, "--trust", pub,
+        "-f", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    chain = json.loads(out)
+    assert chain["gaps"] == []
+    assert chain["complete"] is True
+    assert {st["stage"]: st["state"] for st in chain["stages"]} == dict.fromkeys(
+        ("data", "training", "evaluation", "deployment", "inference", "monitoring"), "ok"
+    )
     # a second run extends the same log, which still verifies
     code, out, _ = run(capsys, "demo", "--dir", "d", "-f", "json")
     again = {s["stage"]: s for s in json.loads(out)["stages"]}

@@ -393,12 +393,18 @@ def show_cmd(system: str, output: Path, db: str | None) -> None:
         write_json(find_system(_stored(db), system), out)
 
 
-def _update(db: str | None, key_path: Path | None, system: str, changes: dict[str, Any]) -> None:
+def _update(
+    db: str | None,
+    key_path: Path | None,
+    system: str,
+    changes: dict[str, Any],
+    model: Path | None = None,
+) -> None:
     from aisec.monitoring import update_system
 
     store, key = _record(db, key_path)
     with store:
-        entry = update_system(store, key, system, changes)
+        entry = update_system(store, key, system, changes, model=model)
     from aisec.core.predicates.monitoring import InventoryUpdatePredicate
 
     upd = InventoryUpdatePredicate.from_statement(entry.statement).update
@@ -415,6 +421,20 @@ def _update(db: str | None, key_path: Path | None, system: str, changes: dict[st
 def assign_owner_cmd(system: str, owner: str, key_path: Path | None, db: str | None) -> None:
     """Record OWNER as accountable for SYSTEM (a signed monitoring/inventory update)."""
     _update(db, key_path, system, {"owner": owner})
+
+
+@inventory_group.command(name="link-model")
+@click.argument("system")
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@key_option()
+@db_option()
+def link_model_cmd(system: str, model: Path, key_path: Path | None, db: str | None) -> None:
+    """Record that SYSTEM runs the model artifact MODEL (a file or folder), by its digest.
+
+    The update takes the model as an input, so `aisec evidence chain MODEL` reaches the
+    inventory: the model's evidence runs from its data to its place in production.
+    """
+    _update(db, key_path, system, {}, model=model)
 
 
 @inventory_group.command(name="mark-reviewed")

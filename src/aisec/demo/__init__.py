@@ -63,7 +63,7 @@ def run_demo(workdir: Path, say: Callable[[str], None]) -> DemoResult:
         gate_release(ctx, release, prompt, train_csv)
         run_inference(ctx)
         serve_release(ctx, release.release)
-        run_monitoring(ctx)
+        run_monitoring(ctx, release.release)
         verify_chain(ctx)
         return DemoResult(
             workdir=ctx.workdir,

@@ -10,19 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aisec.core.controls import ControlResult
-from aisec.core.digest import digest_bytes
+from aisec.core.digest import digest_bytes, digest_path
 from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import EvidenceStore, LogEntry, SigningKey
-from aisec.core.predicates import SubjectRef
+from aisec.core.predicates import InputRef, SubjectRef
 from aisec.core.predicates.monitoring import InventoryPredicate, InventoryUpdatePredicate
 
 __all__ = ["RISK_TIERS", "current_inventory", "find_system", "update_system"]
 
 RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
-_FIELDS = ("owner", "reviewed", "reviewed_by", "reviewed_at", "risk_tier", "lifecycle")
+_FIELDS = (
+    "owner",
+    "reviewed",
+    "reviewed_by",
+    "reviewed_at",
+    "risk_tier",
+    "lifecycle",
+    "model_digest",
+)
 
 
 def _inventory_entries(store: EvidenceStore) -> list[LogEntry]:
@@ -85,9 +94,24 @@ def find_system(systems: list[dict[str, Any]], ref: str) -> dict[str, Any]:
 
 
 def update_system(
-    store: EvidenceStore, key: SigningKey, ref: str, changes: Mapping[str, Any]
+    store: EvidenceStore,
+    key: SigningKey,
+    ref: str,
+    changes: Mapping[str, Any],
+    *,
+    model: Path | None = None,
 ) -> LogEntry:
-    """Record an owner, review or risk-tier change for one system of the stored inventory."""
+    """Record an owner, review or risk-tier change for one system of the stored inventory.
+
+    ``model`` links the system to the model artifact it runs (a file or folder): its digest is
+    recorded, and the update takes it as an input (role ``model``), so the model's chain of
+    evidence reaches its place in the inventory.
+    """
+    inputs: tuple[InputRef, ...] = ()
+    if model is not None:
+        digest = digest_path(model).digest
+        changes = {**changes, "model_digest": digest}
+        inputs = (InputRef(name=str(model), digest=digest, role="model"),)
     systems = current_inventory(store)
     if systems is None:
         raise InputError("no inventory in the evidence store: run inventory discover --attest")
@@ -105,6 +129,6 @@ def update_system(
         name=f"inventory-system:{system['id']}", digest=digest_bytes(system["id"].encode())
     )
     predicate = InventoryUpdatePredicate(
-        result=ControlResult.RECORDED, subjects=(subject,), update=update
+        result=ControlResult.RECORDED, subjects=(subject,), update=update, inputs=inputs
     )
     return store.record(predicate.statement(), key)
