@@ -209,7 +209,7 @@ def test_demo_runs_in_a_fresh_folder(capsys: pytest.CaptureFixture[str], tmp_pat
     assert stages["evidence"]["facts"]["ok"] is True
     assert stages["evidence"]["facts"]["tamper_caught"] is True
     assert stages["data"]["facts"]["ranking"][:2] in (["forum", "vendor"], ["vendor", "forum"])
-    assert stages["monitoring"]["facts"] == {"systems": 31, "shadow": 19}
+    assert stages["monitoring"]["facts"] == {"systems": 16, "shadow": 9}
     gate = next(s for s in doc["stages"] if "release" in s["facts"])
     assert (gate["facts"]["candidate"], gate["facts"]["release"]) == ("deny", "allow")
     assert gate["facts"]["payload_ran"] is False

@@ -52,9 +52,12 @@ def _run(root: Path, registry: str, tmp_path: Path) -> subprocess.CompletedProce
     )
 
 
-def test_dev_enterprise_is_reconciled(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "registry", ["registry/ai_register.csv", "registry/mlflow_registered_models.json"]
+)
+def test_dev_enterprise_is_reconciled(tmp_path: Path, registry: str) -> None:
     root = _eval_dir()
-    res = _run(root, "registry/ai_register.csv", tmp_path)
+    res = _run(root, registry, tmp_path)
     last = res.stdout.strip().splitlines()[-1]
     # exit 0: all found once, all registered reconciled, 0 false, 0 double, teams >= 90 %
     assert res.returncode == 0, res.stdout[-3000:]

@@ -409,10 +409,13 @@ def scan_cloudtrail(
         raise FormatError(f"CloudTrail file larger than {_MAX_TRAIL >> 20} MiB", path=path)
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)[: _MAX_TRAIL * 4]
+        try:  # bounded: a gzip bomb stops at the limit instead of filling memory
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(_MAX_TRAIL + 1)
         except (OSError, EOFError) as exc:
             raise FormatError(f"not a gzip CloudTrail file: {exc}", path=path) from exc
+        if len(raw) > _MAX_TRAIL:
+            raise FormatError(f"CloudTrail file inflates past {_MAX_TRAIL >> 20} MiB", path=path)
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:

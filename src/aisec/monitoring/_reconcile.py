@@ -370,13 +370,15 @@ def reconcile(
                     continue
                 names = {obs[i].name for i in members_}
                 names |= {x for i in members_ for x in obs[i].identifiers}
+                plain = [_norm(tok) for tok in tokens if "." not in tok]  # endpoint names
                 for n in names:
                     nn = _norm(n)
                     if not nn or not wanted:
                         continue
                     ratio = SequenceMatcher(None, wanted, nn).ratio()
-                    if min(len(nn), len(wanted)) >= 5 and (nn in wanted or wanted in nn):
-                        ratio = max(ratio, 0.9)
+                    for w in (wanted, *plain):
+                        if min(len(nn), len(w)) >= 5 and (nn in w or w in nn):
+                            ratio = max(ratio, 0.9)
                     shared = _words(n) & _words(f"{e.name} {e.model or ''}")
                     if len(shared) >= 2:
                         ratio = max(ratio, 0.86)
