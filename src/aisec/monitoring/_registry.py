@@ -192,11 +192,27 @@ def _saas_row(
     catalog: AiCatalog,
     decisions: list[Decision] | None,
 ) -> Observation | None:
-    vendor = low.get("vendor", "") or low.get("publisher", "")
-    product = low.get("product", "") or low.get("name", "") or low.get("application", "")
-    features = (low.get("ai_features") or low.get("ai_feature") or low.get("ai") or "").lower()
+    vendor = low.get("vendor") or low.get("publisher") or low.get("supplier") or ""
+    product = (
+        low.get("product") or low.get("application") or low.get("app") or low.get("name") or ""
+    )
+    features = (
+        low.get("ai_features")
+        or low.get("ai_feature")
+        or low.get("ai_status")
+        or low.get("ai")
+        or ""
+    ).lower()
     billing = (low.get("billing_method") or low.get("payment_method") or "").lower()
-    team = low.get("department") or low.get("team") or low.get("cost_center") or None
+    team = (
+        low.get("department")
+        or low.get("team")
+        or low.get("business_unit")
+        or low.get("cost_center")
+        or None
+    )
+    if "status" not in low:
+        low["status"] = low.get("state") or low.get("subscription_status") or ""
     subject = f"{vendor} {product}".strip()
     feature_off = bool(features) and bool(_NEGATED.search(features))
     feature_on = bool(features) and not feature_off and bool(_ENABLED.search(features))
