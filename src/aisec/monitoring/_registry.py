@@ -150,7 +150,9 @@ _NEGATED = re.compile(
     r"\b(disabled|not (?:purchased|licen[cs]ed|enabled|bought|active|included)|unlicen[cs]ed|"
     r"turned off|switched off|opted out|off|none|no)\b"
 )
-_ENABLED = re.compile(r"\b(enabled|on|active|licen[cs]ed|purchased|included|yes|in use)\b")
+_ENABLED = re.compile(
+    r"\b(enabled|on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|in use|live)\b"
+)
 
 
 def _status_ok(status: str) -> tuple[bool, str]:
