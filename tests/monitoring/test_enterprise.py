@@ -320,3 +320,15 @@ def test_stored_inventory_owners_and_reviews(
     inv = json.loads(capsys.readouterr().out)["inventory"]
     assert inv["summary"]["shadow"] == 9 and len(inv["not_reviewed"]) == 15
     assert "Fireflies Business" not in inv["no_owner"]
+
+
+def test_explain_prints_merges_owners_and_decoys(
+    enterprise: EnterpriseTruth, inventory_cli: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["inventory", "discover", *_args(enterprise), "--no-git", "--explain"]
+    assert main([*args, "--fail-on", "critical"]) == 0
+    out = capsys.readouterr().out
+    assert "reconciled with BW-2: key res:azure-openai:bw-care-weu" in out
+    assert "merged: same res key res:azure-openai:bw-care-weu" in out
+    assert "team: warehouse-ops (asset inventory: client" in out
+    assert "not AI systems:" in out and "holidays.pkl" in out and "Jasper" in out
