@@ -151,7 +151,7 @@ _NEGATED = re.compile(
     r"turned off|switched off|opted out|off|none|no)\b"
 )
 _ENABLED = re.compile(
-    r"\b(enabled|on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|in use|live)\b"
+    r"\b(enabled|(?<!-)on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|in use|live)\b"
 )
 
 
@@ -216,11 +216,14 @@ def _saas_row(
     if "status" not in low:
         low["status"] = low.get("state") or low.get("subscription_status") or ""
     subject = f"{vendor} {product}".strip()
-    feature_off = bool(features) and bool(_NEGATED.search(features))
-    feature_on = bool(features) and not feature_off and bool(_ENABLED.search(features))
+    # "not licensed" is off, "enabled, no training on our data" is on: the first word decides
+    neg, pos = _NEGATED.search(features), _ENABLED.search(features)
+    feature_off = neg is not None and (pos is None or neg.start() <= pos.start())
+    feature_on = pos is not None and not feature_off
     ok, status = _status_ok(low.get("status", ""))
     hit = catalog.match_saas(vendor, product)
-    api = catalog.lookup_id(vendor) if re.search(r"\bapi\b", product.lower()) else None
+    api_like = re.search(r"\b(api|credits?|platform|tokens?)\b", product.lower()) is not None
+    api = catalog.lookup_id(vendor) if api_like or ("card" in billing and hit is None) else None
     provider = catalog.providers.get(api or "") if api else None
     looks_ai = (
         hit is not None
