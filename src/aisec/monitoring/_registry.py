@@ -151,7 +151,8 @@ _NEGATED = re.compile(
     r"turned off|switched off|opted out|off|none|no)\b"
 )
 _ENABLED = re.compile(
-    r"\b(enabled|(?<!-)on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|in use|live)\b"
+    r"\b(enabled|(?<!-)on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|"
+    r"in use|live)\b"
 )
 
 
