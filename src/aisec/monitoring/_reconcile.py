@@ -247,7 +247,7 @@ def reconcile(
     # soft-only observations: first one group per (first soft key, team)
     soft_first: dict[tuple[str, str | None], int] = {}
     for i, o in enumerate(obs):
-        if o.soft and all(k.startswith("code:") for k in o.keys):
+        if o.soft and not o.keys:  # code evidence is already one group per repository
             pair = (o.soft[0], teams[i])
             if pair in soft_first:
                 groups.union(soft_first[pair], i, f"same provider and team {pair}")
@@ -270,6 +270,7 @@ def reconcile(
                                     obs[i].name,
                                     (assets.host(obs[i].client) if assets and obs[i].client else "")
                                     or "",
+                                    teams[i] or "",
                                 )
                             )
                         )
@@ -293,7 +294,12 @@ def reconcile(
                     and groups.find(t) == t
                     and k in m["soft"]
                     and m["ai"]
-                    and (not meta["teams"] or not m["teams"] or meta["teams"] & m["teams"])
+                    and (
+                        meta["teams"] & m["teams"]
+                        or (not meta["teams"] and not m["teams"] and m["strong"])
+                        or (not meta["teams"] and m["teams"])
+                        or (not m["teams"] and m["strong"])
+                    )
                 ]
                 if not cands:
                     continue
