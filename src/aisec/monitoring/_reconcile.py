@@ -11,9 +11,11 @@ The rules, in order (each merge records why, shown in ``match.merged`` and by ``
 2. **Soft keys, only when they point at one system.** Evidence that names only a provider
    (``prov:openai``: a public API host, an SDK import without an endpoint, API credits on a
    card) or a provider and region (``region:aws-bedrock:us-east-1``) joins the one system of
-   that provider whose team agrees (or is unknown); when several remain, the one whose names
-   share a word with the evidence's repository or client; else it stays a system of its own
-   (one per provider and team).
+   that provider whose team agrees (evidence without a team may join a system with one;
+   evidence with a team joins a team-less system only when it has explicit keys), systems
+   with explicit keys first; when several remain, the one whose names share a word with the
+   evidence's repository, client or team; else it stays a system of its own (one per
+   provider and team).
 3. **Registry rows** are matched to systems by the keys their endpoint, provider and model
    columns give (as above), then by the soft keys, and last by a fuzzy name
    (:class:`difflib.SequenceMatcher` ratio >= 0.85 of the letters and digits, or one name
