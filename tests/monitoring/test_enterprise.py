@@ -320,3 +320,51 @@ def test_stored_inventory_owners_and_reviews(
     inv = json.loads(capsys.readouterr().out)["inventory"]
     assert inv["summary"]["shadow"] == 9 and len(inv["not_reviewed"]) == 15
     assert "Fireflies Business" not in inv["no_owner"]
+
+
+def test_explain_prints_merges_owners_and_decoys(
+    enterprise: EnterpriseTruth, inventory_cli: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["inventory", "discover", *_args(enterprise), "--no-git", "--explain"]
+    assert main([*args, "--fail-on", "critical"]) == 0
+    out = capsys.readouterr().out
+    assert "reconciled with BW-2: key res:azure-openai:bw-care-weu" in out
+    assert "merged: same res key res:azure-openai:bw-care-weu" in out
+    assert "team: warehouse-ops (asset inventory: client" in out
+    assert "not AI systems:" in out and "holidays.pkl" in out and "Jasper" in out
+
+
+def test_one_public_api_two_teams_two_systems(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "ssl.log").write_text(
+        "".join(
+            json.dumps({"ts": 1767225600 + i, "id.orig_h": ip, "server_name": "api.openai.com"})
+            + "\n"
+            for i, ip in enumerate(["10.1.0.1"] * 3 + ["10.2.0.1"] * 2)
+        )
+    )
+    (tmp_path / "assets.csv").write_text(
+        "ip,hostname,team\n10.1.0.1,pricing-01,pricing\n10.2.0.1,claims-01,claims\n"
+    )
+    for repo in ("pricing-notebooks", "claims-triage"):
+        (tmp_path / "code" / repo).mkdir(parents=True)
+        (tmp_path / "code" / repo / "run.py").write_text("import openai\n")
+    reg = tmp_path / "reg.csv"
+    reg.write_text("id,name,endpoint\n")
+    inv = discover(
+        registry=str(reg),
+        logs=[logs],
+        code=[tmp_path / "code"],
+        assets=tmp_path / "assets.csv",
+        git=False,
+    )
+    got = sorted(
+        (s.team, sorted({o.identifiers[0] for o in s.observations if o.source == "code"}))
+        for s in inv.systems
+    )
+    # each repository joins the system of the team its name shares a word with
+    assert got == [
+        ("claims", ["repos/claims-triage"]),
+        ("pricing", ["repos/pricing-notebooks"]),
+    ]

@@ -18,7 +18,8 @@ import pytest
 from aisec.monitoring import discover
 
 
-def _eval_dir() -> Path:
+@pytest.fixture(scope="module")
+def dev_root() -> Path:
     cands = [os.environ.get("AISEC_EVAL_DIR", "")]
     cands += [
         str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"),
@@ -52,9 +53,11 @@ def _run(root: Path, registry: str, tmp_path: Path) -> subprocess.CompletedProce
     )
 
 
-def test_dev_enterprise_is_reconciled(tmp_path: Path) -> None:
-    root = _eval_dir()
-    res = _run(root, "registry/ai_register.csv", tmp_path)
+@pytest.mark.parametrize(
+    "registry", ["registry/ai_register.csv", "registry/mlflow_registered_models.json"]
+)
+def test_dev_enterprise_is_reconciled(dev_root: Path, tmp_path: Path, registry: str) -> None:
+    res = _run(dev_root, registry, tmp_path)
     last = res.stdout.strip().splitlines()[-1]
     # exit 0: all found once, all registered reconciled, 0 false, 0 double, teams >= 90 %
     assert res.returncode == 0, res.stdout[-3000:]

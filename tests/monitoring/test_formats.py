@@ -236,3 +236,130 @@ def test_evidence_names_the_first_line(tmp_path: Path) -> None:
     obs = list(scan_network_log(_write(tmp_path, "m", many), "squid", CAT))
     assert len(obs) == 11 and sum(o.count for o in obs) == 15  # 10 clients + the rest
     assert obs[-1].detail == "5 more clients"
+
+
+def test_squid_custom_logformat_from_conf_and_option(tmp_path: Path) -> None:
+    from aisec.monitoring import discover
+    from aisec.monitoring._logs import read_squid_conf
+
+    d = tmp_path / "branch"
+    d.mkdir()
+    (d / "squid.conf").write_text(
+        "logformat mine %>a %{%Y-%m-%dT%H:%M:%S}tl %un %Ss/%03>Hs %rm %ru\n"
+        "access_log daemon:/var/log/squid/access.log mine\n"
+    )
+    (d / "access.log").write_text(
+        "10.9.0.1 2026-01-02T10:00:00 kim TCP_TUNNEL/200 CONNECT api.mistral.ai:443\n"
+        "10.9.0.2 2026-01-02T10:01:00 lee TCP_DENIED/403 CONNECT claude.ai:443\n"
+    )
+    fmt = read_squid_conf(d / "squid.conf")[""]
+    assert {"client", "user", "url", "status", "ts"} <= fmt.fields
+    reg = _write(tmp_path, "reg.csv", "id,name,endpoint\n")
+    inv = discover(registry=str(reg), logs=[d])
+    (system,) = inv.systems
+    assert system.provider == "mistral" and not inv.skipped
+    assert any("blocked" in x.reason for x in inv.decisions)
+    # the same log alone: the format from --squid-logformat, else one clear skipped line
+    alone = tmp_path / "alone.log"
+    alone.write_text((d / "access.log").read_text())
+    spec = "%>a %{%Y-%m-%dT%H:%M:%S}tl %un %Ss/%03>Hs %rm %ru"
+    assert len(discover(registry=str(reg), logs=[alone], squid_logformat=spec).systems) == 1
+    (skip,) = discover(registry=str(reg), logs=[alone]).skipped
+    assert "squid-logformat" in skip.reason
+
+
+def test_zeek_conn_is_named_by_dns_answers(tmp_path: Path) -> None:
+    from aisec.monitoring import discover
+
+    z = tmp_path / "zeek"
+    z.mkdir()
+    (z / "dns.log").write_text(
+        "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tanswers\tquery\n"
+        "1767225600.0\t10.0.0.5\t203.0.113.7,203.0.113.8\tapi.cohere.com\n"
+    )
+    (z / "conn.log").write_text(
+        "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n"
+        "1767225601.0\t10.0.0.5\t203.0.113.8\t443\n1767225602.0\t10.0.0.5\t203.0.113.80\t443\n"
+    )
+    reg = _write(tmp_path, "reg.csv", "id,name,endpoint\n")
+    inv = discover(registry=str(reg), logs=[z])
+    (system,) = inv.systems
+    conn = [o for o in system.observations if "conn" in o.location]
+    assert [(o.host, o.count) for o in conn] == [("api.cohere.com", 1)]
+    # DNS alone would not have made a system
+    (z / "conn.log").unlink()
+    assert discover(registry=str(reg), logs=[z]).systems == ()
+
+
+def test_azure_cur_parquet_and_cloudtrail(tmp_path: Path) -> None:
+    import gzip
+
+    import polars as pl
+
+    from aisec.monitoring._billing import scan_cloudtrail
+
+    az = _write(
+        tmp_path,
+        "az.csv",
+        "MeterCategory,MeterSubCategory,ConsumedService,ResourceName,Tags,CostInBillingCurrency,Date\n"
+        'Cognitive Services,Azure OpenAI,Microsoft.CognitiveServices,res-a,"{""team"": ""ops""}",2.5,2026-01-01\n'
+        "Application Insights,,microsoft.insights,appi-web,{},1,2026-01-01\n",
+    )
+    assert detect_format(az) == "azure-cost"
+    got = [(o.key, o.team, o.role) for o in scan_billing(az, "azure-cost", CAT)]
+    assert ("res:azure-openai:res-a", "ops", "ai") in got
+    assert all(role != "ai" for key, _, role in got if "appi" in key)
+    pq = tmp_path / "cur.parquet"
+    pl.DataFrame(
+        {
+            "line_item_product_code": ["AmazonBedrock"],
+            "line_item_usage_account_id": ["123456789012"],
+            "product_region_code": ["eu-west-1"],
+            "line_item_unblended_cost": [1.5],
+            "line_item_usage_start_date": ["2026-01-01"],
+        }
+    ).write_parquet(pq)
+    assert detect_format(pq) == "aws-cur"
+    (cur,) = scan_billing(pq, "aws-cur", CAT)
+    assert cur.keys[0] == "aws:aws-bedrock:123456789012:eu-west-1"
+    rec = {
+        "eventSource": "bedrock.amazonaws.com",
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": "123456789012",
+        "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/app/x"},
+    }
+    trail = tmp_path / "t.json.gz"
+    trail.write_bytes(
+        gzip.compress(
+            json.dumps(
+                {
+                    "Records": [
+                        {**rec, "eventName": "InvokeModel"},
+                        {**rec, "eventName": "ListFoundationModels"},
+                    ]
+                }
+            ).encode()
+        )
+    )
+    assert detect_format(trail) == "cloudtrail"
+    decisions: list = []
+    (call,) = scan_cloudtrail(trail, CAT, decisions)
+    assert call.keys == cur.keys  # the bill and the calls are one system
+    assert "read-only" in decisions[0].reason
+
+
+def test_manifests_and_dockerfile(tmp_path: Path) -> None:
+    from aisec.monitoring._code import scan_code
+
+    repo = tmp_path / "svc"
+    repo.mkdir()
+    (repo / "requirements-dev.txt").write_text("langchain-anthropic==0.1\naiohttp\n")
+    (repo / "pyproject.toml").write_text('[project]\ndependencies = ["openapi-core", "aiofiles"]\n')
+    (repo / "package-lock.json").write_text(
+        '{"packages": {"node_modules/@mistralai/mistralai": {}}}'
+    )
+    (repo / "Dockerfile").write_text("FROM vllm/vllm-openai:v0.5\nRUN pip install groq==0.9\n")
+    (repo / "poetry.lock").write_text('[[package]]\nname = "cohere"\nversion = "5"\n')
+    obs, skipped = scan_code(repo, sorted(repo.iterdir()), CAT, git=False)
+    assert not skipped
+    assert {o.provider for o in obs} == {"anthropic", "mistral", "groq", "cohere", "vllm"}

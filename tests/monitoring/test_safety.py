@@ -212,3 +212,30 @@ def test_missing_extra_prints_the_install_line(
     monkeypatch.setitem(sys.modules, "polars", None)  # import polars now fails
     assert main(["inventory", "list"]) == 2
     assert "pip install 'aisec[inventory]'" in capsys.readouterr().err
+
+
+def test_hostile_trail_conf_and_assets_are_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from aisec.core.errors import FormatError
+    from aisec.monitoring import _billing, discover
+    from aisec.monitoring._assets import load_assets
+
+    monkeypatch.setattr(_billing, "_MAX_TRAIL", 4096)
+    bomb = tmp_path / "logs" / "t.json.gz"
+    bomb.parent.mkdir()
+    bomb.write_bytes(gzip.compress(b'{"Records": [' + b" " * 100_000 + b"]}"))
+    (tmp_path / "logs" / "squid.conf").write_text("logformat x %{ %% %[ %>\naccess_log a x\n")
+    (tmp_path / "logs" / "access.log").write_text("\x00\x01 not squid\n")
+    reg = tmp_path / "reg.csv"
+    reg.write_text("id,name,endpoint\n")
+    inv = discover(registry=str(reg), logs=[tmp_path / "logs"])
+    reasons = " | ".join(s.reason for s in inv.skipped)
+    assert "inflates past" in reasons and inv.systems == ()
+    assert all("\n" not in s.reason for s in inv.skipped)
+    bad = tmp_path / "assets.csv"
+    bad.write_text("who,what\n1,2\n")
+    with pytest.raises(FormatError, match="team column"):
+        load_assets(bad)

@@ -80,10 +80,10 @@ def _read_json(path: Path) -> Any:
     help="MLflow tracking URL, MLflow JSON export, or a CSV registry.",
 )
 @click.option("--registry-token", envvar="AISEC_MLFLOW_TOKEN", default=None, hidden=True)
-@_paths("--logs", "Zeek/Squid/proxy logs (files or folders).")
-@_paths("--billing", "AWS CUR / GCP billing CSV.")
+@_paths("--logs", "Zeek, Squid (with its squid.conf), proxy CSV/JSONL logs, CloudTrail.")
+@_paths("--billing", "AWS CUR (CSV or Parquet), GCP billing and Azure cost exports.")
 @_paths("--saas", "SaaS subscription list CSV.")
-@_paths("--code", "Source repositories to scan.")
+@_paths("--code", "Source repositories (code, notebooks, manifests, Dockerfiles, models).")
 @click.option(
     "--catalog",
     type=click.Path(dir_okay=False, path_type=Path),

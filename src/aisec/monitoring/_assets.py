@@ -16,6 +16,23 @@ from aisec.core.errors import FormatError, InputError
 __all__ = ["Assets", "load_assets"]
 
 _MAX_ROWS = 2_000_000
+#: other common names of the columns
+_ALIAS = {
+    "ip_address": "ip",
+    "address": "ip",
+    "ipaddress": "ip",
+    "fqdn": "hostname",
+    "host_name": "hostname",
+    "department": "team",
+    "business_unit": "team",
+    "owner_team": "team",
+    "email": "owner_email",
+    "owner_mail": "owner_email",
+    "account_id": "account",
+    "subscription_id": "subscription",
+    "project_id": "project",
+    "repository": "repo",
+}
 
 
 @dataclass
@@ -52,7 +69,9 @@ def load_assets(path: Path) -> Assets:
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as fh:
             reader = csv.DictReader(fh)
-            cols = {c.strip().lower() for c in reader.fieldnames or []}
+            cols = {
+                _ALIAS.get(c.strip().lower(), c.strip().lower()) for c in reader.fieldnames or []
+            }
             if "team" not in cols or not cols & {"ip", "hostname", "host", "account", "project"}:
                 raise FormatError(
                     "asset inventory needs a team column and an ip/hostname/account/project column",
@@ -61,7 +80,11 @@ def load_assets(path: Path) -> Assets:
             for n, row in enumerate(reader):
                 if n >= _MAX_ROWS:
                     raise FormatError(f"asset inventory longer than {_MAX_ROWS} rows", path=path)
-                low = {str(k).strip().lower(): (v or "").strip() for k, v in row.items() if k}
+                low = {
+                    _ALIAS.get(str(k).strip().lower(), str(k).strip().lower()): (v or "").strip()
+                    for k, v in row.items()
+                    if k
+                }
                 team = low.get("team") or None
                 owner = low.get("owner_email") or low.get("owner") or None
                 host = low.get("hostname") or low.get("host") or None

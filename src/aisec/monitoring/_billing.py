@@ -117,7 +117,14 @@ def _read(
         cols = _columns(names, spec)
         if cols["product"] is None:
             raise FormatError("billing file without a service/product column", path=path)
-        tag_cols = [n for n in names if n.lower().startswith(("resourcetags/", "resource_tags"))]
+        tag_cols = [
+            n
+            for n in names
+            if n.lower().startswith(
+                ("resourcetags/", "resource_tags", "labels.", "project.labels.", "tags.", "tag_")
+            )
+            and n.lower() not in ("labels", "project.labels", "tags")
+        ]
         tag_cols += [n for n in names if n in extra]
         exprs = [
             (pl.col(c).cast(pl.String) if c else pl.lit(None, pl.String)).alias(role)
@@ -148,7 +155,7 @@ def _tags_of(row: dict[str, Any]) -> dict[str, str]:
     for k, v in row.items():
         if k.startswith("tag:") and v:
             name = k[4:].split(":", 1)[-1].split("/", 1)[-1]
-            name = re.sub(r"^resource_tags_(user_)?", "", name)
+            name = re.sub(r"^(resource_tags_(user_)?|(project\.)?labels\.|tags\.|tag_)", "", name)
             if v.startswith("{"):
                 out.update(_json_tags(v))
             else:
@@ -160,8 +167,11 @@ def _json_tags(text: str | None) -> dict[str, str]:
     """Tags or labels as JSON: ``{"k": "v"}`` or ``[{"key": k, "value": v}]``."""
     if not text:
         return {}
+    body = text.strip()
+    if body and body[0] not in "{[":
+        body = "{" + body + "}"  # older Azure exports: "k": "v", "k2": "v2" without braces
     try:
-        data = json.loads(text)
+        data = json.loads(body)
     except (json.JSONDecodeError, TypeError):
         return {}
     if isinstance(data, dict):
@@ -271,7 +281,11 @@ def _gcp(path: Path, catalog: AiCatalog) -> Iterator[Observation]:
         product = row["product"] or ""
         sku = row["sku"] or ""
         project = row["project"] or "billing-account"
-        labels = {**_json_tags(row.get("plabels")), **_json_tags(row.get("labels"))}
+        labels = {
+            **_json_tags(row.get("plabels")),
+            **_json_tags(row.get("labels")),
+            **_tags_of(row),
+        }
         team = _pick(labels, _TEAM_TAGS)
         service = catalog.cloud_service("gcp", product)
         base = {"team": team, "owner": labels.get("owner")}
@@ -327,7 +341,7 @@ def _azure(path: Path, catalog: AiCatalog) -> Iterator[Observation]:
     for row in _read(path, _AZURE).iter_rows(named=True):
         texts = [row.get(k) or "" for k in ("sub", "product", "consumed", "pname")]
         service = next((s for t in texts if (s := catalog.cloud_service("azure", t))), None)
-        tags = _json_tags(row.get("tags"))
+        tags = {**_json_tags(row.get("tags")), **_tags_of(row)}
         team = _pick(tags, _TEAM_TAGS) or row.get("centre") or None
         resource = row.get("resource") or str(row.get("rid") or "").rsplit("/", 1)[-1]
         project = _pick(tags, _PROJECT_TAGS)
@@ -409,10 +423,13 @@ def scan_cloudtrail(
         raise FormatError(f"CloudTrail file larger than {_MAX_TRAIL >> 20} MiB", path=path)
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)[: _MAX_TRAIL * 4]
+        try:  # bounded: a gzip bomb stops at the limit instead of filling memory
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(_MAX_TRAIL + 1)
         except (OSError, EOFError) as exc:
             raise FormatError(f"not a gzip CloudTrail file: {exc}", path=path) from exc
+        if len(raw) > _MAX_TRAIL:
+            raise FormatError(f"CloudTrail file inflates past {_MAX_TRAIL >> 20} MiB", path=path)
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:

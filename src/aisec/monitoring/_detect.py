@@ -148,7 +148,9 @@ def detect_format(path: Path) -> str:
         for c in ("costinbillingcurrency", "cost_in_billing_currency", "pretaxcost", "cost")
     ):
         return "azure-cost"
-    if "vendor" in cols and ("description" in cols or "product" in cols):
+    if any(c in cols for c in ("vendor", "publisher", "supplier")) and any(
+        c in cols for c in ("description", "product", "application", "app")
+    ):
         return "saas-csv"
     if "name" in cols and any(c in cols for c in ("owner", "endpoint", "version", "model")):
         return "registry-csv"

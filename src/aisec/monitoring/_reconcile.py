@@ -11,9 +11,11 @@ The rules, in order (each merge records why, shown in ``match.merged`` and by ``
 2. **Soft keys, only when they point at one system.** Evidence that names only a provider
    (``prov:openai``: a public API host, an SDK import without an endpoint, API credits on a
    card) or a provider and region (``region:aws-bedrock:us-east-1``) joins the one system of
-   that provider whose team agrees (or is unknown); when several remain, the one whose names
-   share a word with the evidence's repository or client; else it stays a system of its own
-   (one per provider and team).
+   that provider whose team agrees (evidence without a team may join a system with one;
+   evidence with a team joins a team-less system only when it has explicit keys), systems
+   with explicit keys first; when several remain, the one whose names share a word with the
+   evidence's repository, client or team; else it stays a system of its own (one per
+   provider and team).
 3. **Registry rows** are matched to systems by the keys their endpoint, provider and model
    columns give (as above), then by the soft keys, and last by a fuzzy name
    (:class:`difflib.SequenceMatcher` ratio >= 0.85 of the letters and digits, or one name
@@ -247,7 +249,7 @@ def reconcile(
     # soft-only observations: first one group per (first soft key, team)
     soft_first: dict[tuple[str, str | None], int] = {}
     for i, o in enumerate(obs):
-        if o.soft and all(k.startswith("code:") for k in o.keys):
+        if o.soft and not o.keys:  # code evidence is already one group per repository
             pair = (o.soft[0], teams[i])
             if pair in soft_first:
                 groups.union(soft_first[pair], i, f"same provider and team {pair}")
@@ -270,6 +272,7 @@ def reconcile(
                                     obs[i].name,
                                     (assets.host(obs[i].client) if assets and obs[i].client else "")
                                     or "",
+                                    teams[i] or "",
                                 )
                             )
                         )
@@ -293,7 +296,12 @@ def reconcile(
                     and groups.find(t) == t
                     and k in m["soft"]
                     and m["ai"]
-                    and (not meta["teams"] or not m["teams"] or meta["teams"] & m["teams"])
+                    and (
+                        meta["teams"] & m["teams"]
+                        or (not meta["teams"] and not m["teams"] and m["strong"])
+                        or (not meta["teams"] and m["teams"])
+                        or (not m["teams"] and m["strong"])
+                    )
                 ]
                 if not cands:
                     continue
@@ -370,13 +378,15 @@ def reconcile(
                     continue
                 names = {obs[i].name for i in members_}
                 names |= {x for i in members_ for x in obs[i].identifiers}
+                plain = [_norm(tok) for tok in tokens if "." not in tok]  # endpoint names
                 for n in names:
                     nn = _norm(n)
                     if not nn or not wanted:
                         continue
                     ratio = SequenceMatcher(None, wanted, nn).ratio()
-                    if min(len(nn), len(wanted)) >= 5 and (nn in wanted or wanted in nn):
-                        ratio = max(ratio, 0.9)
+                    for w in (wanted, *plain):
+                        if min(len(nn), len(w)) >= 5 and (nn in w or w in nn):
+                            ratio = max(ratio, 0.9)
                     shared = _words(n) & _words(f"{e.name} {e.model or ''}")
                     if len(shared) >= 2:
                         ratio = max(ratio, 0.86)

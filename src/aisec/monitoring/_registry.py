@@ -150,7 +150,10 @@ _NEGATED = re.compile(
     r"\b(disabled|not (?:purchased|licen[cs]ed|enabled|bought|active|included)|unlicen[cs]ed|"
     r"turned off|switched off|opted out|off|none|no)\b"
 )
-_ENABLED = re.compile(r"\b(enabled|on|active|licen[cs]ed|purchased|included|yes|in use)\b")
+_ENABLED = re.compile(
+    r"\b(enabled|(?<!-)on|active|licen[cs]ed|licen[cs]es?|seats?|purchased|included|yes|"
+    r"in use|live)\b"
+)
 
 
 def _status_ok(status: str) -> tuple[bool, str]:
@@ -192,17 +195,36 @@ def _saas_row(
     catalog: AiCatalog,
     decisions: list[Decision] | None,
 ) -> Observation | None:
-    vendor = low.get("vendor", "") or low.get("publisher", "")
-    product = low.get("product", "") or low.get("name", "") or low.get("application", "")
-    features = (low.get("ai_features") or low.get("ai_feature") or low.get("ai") or "").lower()
+    vendor = low.get("vendor") or low.get("publisher") or low.get("supplier") or ""
+    product = (
+        low.get("product") or low.get("application") or low.get("app") or low.get("name") or ""
+    )
+    features = (
+        low.get("ai_features")
+        or low.get("ai_feature")
+        or low.get("ai_status")
+        or low.get("ai")
+        or ""
+    ).lower()
     billing = (low.get("billing_method") or low.get("payment_method") or "").lower()
-    team = low.get("department") or low.get("team") or low.get("cost_center") or None
+    team = (
+        low.get("department")
+        or low.get("team")
+        or low.get("business_unit")
+        or low.get("cost_center")
+        or None
+    )
+    if "status" not in low:
+        low["status"] = low.get("state") or low.get("subscription_status") or ""
     subject = f"{vendor} {product}".strip()
-    feature_off = bool(features) and bool(_NEGATED.search(features))
-    feature_on = bool(features) and not feature_off and bool(_ENABLED.search(features))
+    # "not licensed" is off, "enabled, no training on our data" is on: the first word decides
+    neg, pos = _NEGATED.search(features), _ENABLED.search(features)
+    feature_off = neg is not None and (pos is None or neg.start() <= pos.start())
+    feature_on = pos is not None and not feature_off
     ok, status = _status_ok(low.get("status", ""))
     hit = catalog.match_saas(vendor, product)
-    api = catalog.lookup_id(vendor) if re.search(r"\bapi\b", product.lower()) else None
+    api_like = re.search(r"\b(api|credits?|platform|tokens?)\b", product.lower()) is not None
+    api = catalog.lookup_id(vendor) if api_like or ("card" in billing and hit is None) else None
     provider = catalog.providers.get(api or "") if api else None
     looks_ai = (
         hit is not None
