@@ -156,7 +156,18 @@ def replay_command(traffic: Path, config_path: Path, fmt: OutputFormat, output: 
 
         for a in alerts:
             if fmt is OutputFormat.JSON:
-                keep = ("account", "i", "t", "detector", "score", "finding", "atlas", "actions")
+                keep = (
+                    "account",
+                    "i",
+                    "t",
+                    "detector",
+                    "score",
+                    "finding",
+                    "title",
+                    "atlas",
+                    "actions",
+                    "evidence",
+                )
                 fh.write(json.dumps({k: a[k] for k in keep}) + "\n")
             else:
                 fh.write(f"{a['i']:>6}  {a['account']:<20} {a['detector']:<20} {a['score']:.2f}\n")

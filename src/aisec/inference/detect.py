@@ -34,6 +34,7 @@ from datasketch import MinHashLSH  # type: ignore[import-untyped]
 from aisec.core.digest import digest_bytes
 from aisec.inference._rules import DETECTORS, DetectorSpec
 from aisec.inference._sketch import NUM_PERM, SHAPIRO, signature, signatures
+from aisec.inference.campaign import Campaigns, Shape
 from aisec.inference.config import Action, DetectorsConfig
 from aisec.inference.state import DetectorState
 
@@ -61,6 +62,7 @@ class QueryEvent:
     request_id: str
     margin: float | None = None  # classifier: top-1 minus top-2 score
     logit_bias: tuple[str, ...] | None = None  # sorted token ids when logprobs were asked too
+    shape: Shape | None = None  # what the request asked for (campaign detectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,7 @@ class Detection:
         self._seen: dict[str, int] = {}
         self._matrices: dict[str, tuple[dict[str, Any], np.ndarray[Any, Any]]] = {}
         self._windows: dict[str, _Window] = {}
+        self.campaigns = Campaigns(cfg, self._sample)
 
     def _sample(self, text: str) -> str:
         return digest_bytes(text.encode()) if self.hash_prompts else text[:160]
@@ -174,7 +177,7 @@ class Detection:
             by_account.setdefault(ev.account, []).append(ev)
         sigs = dict(zip(map(id, events), signatures([ev.text for ev in events]), strict=True))
         hexes = {k: sig.tobytes().hex() for k, sig in sigs.items()}
-        crosses = await self._cross_many(events, sigs, hexes)
+        crosses: dict[int, list[tuple[str, float, dict[str, Any]]]] = {}
         alerts: list[Alert] = []
         keep = cfg.window - 1
         for account, evs in by_account.items():
@@ -208,10 +211,19 @@ class Detection:
                 buf[top] = sig
                 rows = min(rows, keep) + 1
                 self._seen[account] = seen = self._seen.get(account, 0) + 1
-                checks = [self._paraphrase, self._boundary, self._logit]
-                if seen % PRADA_STRIDE == 0:  # a normality test per query would dominate CPU
+                checks = []
+                if cfg.prada and seen % PRADA_STRIDE == 0:  # a test per query costs too much
                     checks.append(self._prada)
+                if ev.shape is None:  # events without a shape: the window detectors only
+                    checks += [self._paraphrase, self._boundary, self._logit]
                 found = [hit for check in checks if (hit := check(window)) is not None]
+                if ev.shape is not None:
+                    own, cross = self.campaigns.observe(
+                        account, ev.t, ev.shape, ev.margin, ev.logit_bias
+                    )
+                    found += own
+                    if cross:
+                        crosses.setdefault(id(ev), []).extend(cross)
                 if (vol := volumes.get(id(ev))) is not None:
                     found.append(vol)
                 alerts += await self._emit(ev, found, crosses.get(id(ev), []))

@@ -39,6 +39,7 @@ from aisec.core.digest import digest_bytes
 from aisec.core.evidence.keys import SigningKey
 from aisec.inference.accounts import Account, AccountTable
 from aisec.inference.alerts import AUDIT_FLUSH_SECONDS, AlertPipeline, AuditLog, attest_config
+from aisec.inference.campaign import Shape, request_shape
 from aisec.inference.config import GuardConfig, RouteConfig, RouteKind
 from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import (
@@ -248,6 +249,7 @@ class Gateway:
             return self._reply(rid, 400, "request body must be a JSON object", "bad-request")
         text = prompt_text(body, route)
         bias = logit_probe(body)
+        shape = request_shape(body, route)  # before hardening strips logprobs
         changes, refusal = check_request(body, route, text)
         if refusal is not None:
             self._count(route.path, "refused")
@@ -272,12 +274,13 @@ class Gateway:
         degrade = "degrade" in decision.actions
         action = "degrade" if degrade else ("throttle" if "throttle" in decision.actions else "")
         return await self._forward(
-            rid, account, route, body, text, bias, changes, action, degrade=degrade
+            rid, account, route, body, text, (bias, shape), changes, action, degrade=degrade
         )
 
     async def _forward(
         self, rid: str, account: Account, route: RouteConfig, body: dict[str, Any], text: str,
-        bias: tuple[str, ...] | None, changes: list[str], action: str, *, degrade: bool,
+        asked: tuple[tuple[str, ...] | None, Shape], changes: list[str], action: str, *,
+        degrade: bool,
     ) -> Response:  # fmt: skip
         assert self.session is not None  # noqa: S101 -- started by the lifespan
         url = self._urls[route.path]
@@ -295,7 +298,7 @@ class Gateway:
             return self._reply(rid, 502, "upstream unreachable", "upstream-error")
         ctype = resp.headers.get("content-type", "")
         if body.get("stream") is True and ctype.startswith("text/event-stream"):
-            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, None, bias))
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, None, *asked))
             self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
             self._count(route.path, "ok")
             return StreamingResponse(
@@ -325,7 +328,7 @@ class Gateway:
                     changes += out
                     payload = json.dumps(data, separators=(",", ":")).encode()
         if resp.status < 400:
-            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, bias))
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, *asked))
         self._count(route.path, "ok" if resp.status < 400 else "upstream-status")
         self._audit(rid, account.name, route, resp.status, action or "allow", text, *changes)
         passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}

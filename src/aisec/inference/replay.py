@@ -15,6 +15,7 @@ from typing import Any
 
 from aisec.core.errors import FormatError, InputError
 from aisec.inference.accounts import Account, AccountTable
+from aisec.inference.campaign import request_shape
 from aisec.inference.config import GuardConfig, RouteKind
 from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import classifier_margin, logit_probe, prompt_text
@@ -75,7 +76,10 @@ async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
         margin = None
         if route.kind is RouteKind.CLASSIFIER and "response" in obj:
             margin = classifier_margin(obj["response"], route)
-        event = QueryEvent(account, t, prompt_text(body, route), str(i), margin, logit_probe(body))
+        event = QueryEvent(
+            account, t, prompt_text(body, route), str(i), margin, logit_probe(body),
+            request_shape(body, route),
+        )  # fmt: skip
         for alert in await detection.observe(event):
             record = alert.to_json()
             record |= {"i": i, "t": t, "time": t}
