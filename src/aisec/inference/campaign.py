@@ -205,6 +205,7 @@ class _Profile:
     """Everything one account's baseline needs, bounded in size."""
 
     cfg: DetectorsConfig
+    name: str
     segs: Counter[str] = field(default_factory=Counter)
     seen: dict[str, int] = field(default_factory=dict)
     queries: int = 0
@@ -257,11 +258,19 @@ class Campaigns:
         self.global_clusters = _Clusters(MAX_GLOBAL_CLUSTERS, cfg.topic_similarity)
         # global cluster -> recent (t, account, local cluster) of its members
         self.members: dict[int, deque[tuple[float, str, int]]] = {}
+        # (account, detector) -> the highest min(value / threshold) seen: the account would be
+        # flagged with every threshold of that detector scaled by up to this factor
+        self.peaks: dict[tuple[str, str], float] = {}
+
+    def _peak(self, p: _Profile, detector: str, ratio: float) -> None:
+        key = (p.name, detector)
+        if ratio > self.peaks.get(key, 0.0):
+            self.peaks[key] = ratio
 
     def _profile(self, account: str) -> _Profile:
         p = self.profiles.get(account)
         if p is None:
-            p = self.profiles[account] = _Profile(self.cfg)
+            p = self.profiles[account] = _Profile(self.cfg, account)
         return p
 
     def observe(
@@ -327,10 +336,10 @@ class Campaigns:
         cfg = self.cfg
         n = p.recent.counts[label]
         total = len(p.recent)
-        if n < cfg.paraphrases:
-            return None
         share = n / total
-        if share < cfg.topic_share:
+        self._peak(p, "paraphrase-concentration",
+                   min(n / cfg.paraphrases, share / cfg.topic_share))  # fmt: skip
+        if n < cfg.paraphrases or share < cfg.topic_share:
             return None
         first = p.recent.items[0][0]
         hours = max((t - first) / 3600, 1 / 60)
@@ -417,9 +426,11 @@ class Campaigns:
         else:
             walk = _Walk(tokens, parent.depth + 1, parent.root, margin)
         p.walks.append(walk)
-        if walk.depth < cfg.walk_steps // 2:
+        if walk.depth < cfg.walk_steps // 4:
             return None
         drift = Levenshtein.distance(walk.root, tokens)
+        self._peak(p, "boundary-probing",
+                   min(walk.depth / cfg.walk_steps, drift / cfg.walk_drift))  # fmt: skip
         margins = [w.margin for w in p.walks if w.margin is not None and w.root is walk.root]
         near = sum(1 for m in margins if m < cfg.boundary_margin)
         scored = len(margins) >= cfg.walk_steps // 2 and near >= len(margins) / 2
@@ -457,6 +468,7 @@ class Campaigns:
             if not p.bias_counts[old]:
                 del p.bias_counts[old]
         variations = len(p.bias_counts)
+        self._peak(p, "logit-probing", variations / self.cfg.logit_probes)
         if variations < self.cfg.logit_probes:
             return None
         _, used = p.bias_counts.most_common(1)[0]
@@ -484,10 +496,10 @@ class Campaigns:
             _, distinct = p.harvest.popleft()
             p.harvest_distinct -= distinct
         n = len(p.harvest)
-        if p.harvest_distinct < cfg.harvest_prompts:
-            return None
         repeat_rate = 1 - p.harvest_distinct / n
-        if repeat_rate > cfg.harvest_repeat_rate:
+        novel = (1 - repeat_rate) / max(1 - cfg.harvest_repeat_rate, 1e-9)
+        self._peak(p, "distillation-harvest", min(p.harvest_distinct / cfg.harvest_prompts, novel))
+        if p.harvest_distinct < cfg.harvest_prompts or repeat_rate > cfg.harvest_repeat_rate:
             return None
         evidence = {
             "long_logprob_queries": n,
@@ -518,12 +530,17 @@ class Campaigns:
         while p.embeds and (p.embeds[0][0] < t - cfg.topic_seconds or len(p.embeds) > 5000):
             p.embeds.popleft()
         n = len(p.embeds)
-        if n < cfg.embed_queries:
+        if n < cfg.embed_queries // 4:
             return None
         sims = sorted(s for _, s, _ in p.embeds)
         lengths = sorted(ln for _, _, ln in p.embeds)
         chained = sims[n // 2]
         median_chars = lengths[n // 2]
+        unchained = cfg.embed_chain_similarity / max(chained, 1e-3)
+        short = QUESTION_CHARS / max(median_chars, 1)
+        self._peak(p, "embedding-theft", min(n / cfg.embed_queries, unchained, short))
+        if n < cfg.embed_queries:
+            return None
         if chained >= cfg.embed_chain_similarity or median_chars > QUESTION_CHARS:
             return None
         evidence = {

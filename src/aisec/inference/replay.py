@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import classifier_margin, logit_probe, prompt_text
 from aisec.inference.state import MemoryState
 
-__all__ = ["replay_traffic"]
+__all__ = ["Replay", "replay_detail", "replay_traffic"]
 
 
 def _time(value: Any, line: int, path: Path) -> float:
@@ -53,13 +54,26 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield i, obj
 
 
+@dataclass
+class Replay:
+    alerts: list[dict[str, Any]]  # one per alert, in traffic order
+    order: list[str]  # the account of every replayed line (alert "i" is the line index)
+    detection: Detection
+
+
 async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
     """Run the detectors over ``path``; one alert dict per alert, in traffic order."""
+    return (await replay_detail(path, cfg)).alerts
+
+
+async def replay_detail(path: Path, cfg: GuardConfig) -> Replay:
+    """:func:`replay_traffic` with the request order and the detectors' final state."""
     table = AccountTable(Account(a.name, a.key_hash()) for a in cfg.accounts)
     names = set(table.names)
     routes = {r.path: r for r in cfg.routes}
     detection = Detection(cfg.detectors, MemoryState(), hash_prompts=cfg.hash_prompts)
     out: list[dict[str, Any]] = []
+    order: list[str] = []
     for i, obj in _lines(path):
         t = _time(obj.get("t"), i + 1, path)
         if "api_key" in obj:
@@ -67,6 +81,8 @@ async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
             account = acct.name if acct is not None else None
         else:
             account = str(obj.get("account", "")) or None
+        order += [""] * (i - len(order))  # blank lines
+        order.append(account or "")
         if account is None or ("api_key" not in obj and account not in names):
             continue  # unknown key: the live gateway would have answered 401
         route = routes.get(str(obj.get("route", "")))
@@ -84,4 +100,4 @@ async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
             record = alert.to_json()
             record |= {"i": i, "t": t, "time": t}
             out.append(record)
-    return out
+    return Replay(out, order, detection)
