@@ -98,7 +98,7 @@ def score(
         classes[c] = entry
     benign = [a for a, lab in truth.label.items() if lab == "benign"]
     flagged = sorted(a for a in benign if a in first)
-    detectors = {}
+    detectors: dict[str, dict[str, Any]] = {}
     attackers = {a for a, lab in truth.label.items() if lab == "attacker"}
     for det, accts in sorted(by_detector.items()):
         tp = len(accts & attackers)
