@@ -71,6 +71,7 @@ class Shape:
     content: str  # the query itself: last user message, prompt, input or text
     user: str | None = None
     logprobs: bool = False
+    top_logprobs: int = 0
     max_tokens: int | None = None
     inputs: int = 1
 
@@ -112,6 +113,7 @@ def request_shape(body: dict[str, Any], route: RouteConfig) -> Shape:
         content=content,
         user=user if isinstance(user, str) else None,
         logprobs=bool(body.get("logprobs") or body.get("top_logprobs")),
+        top_logprobs=top if isinstance(top := body.get("top_logprobs"), int) else 0,
         max_tokens=mt if isinstance(mt, int) and not isinstance(mt, bool) else None,
         inputs=inputs,
     )
@@ -223,6 +225,7 @@ class _Profile:
     embeds: deque[tuple[float, float, int]] = field(default_factory=deque)
     last_vec: np.ndarray[Any, np.dtype[np.float32]] | None = None
     users: set[str] = field(default_factory=set)
+    cluster_users: dict[int, Counter[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clusters = _Clusters(MAX_ACCOUNT_CLUSTERS, self.cfg.topic_similarity)
@@ -319,6 +322,8 @@ class Campaigns:
             return hits, cross
         label, _ = p.clusters.assign(vec, t)
         p.recent.add(t, label)
+        if shape.user:
+            p.cluster_users.setdefault(label, Counter())[shape.user] += 1
         samples = p.samples.setdefault(label, [])
         if len(samples) < 5:
             samples.append(self._sample(shape.content))
@@ -335,6 +340,12 @@ class Campaigns:
     def _concentration(self, p: _Profile, t: float, label: int) -> Hit | None:
         cfg = self.cfg
         n = p.recent.counts[label]
+        # a key forwarding many end users (the `user` field): one person's rewordings count,
+        # a popular question asked once by each of many people does not
+        per_user = p.cluster_users.get(label)
+        if per_user:
+            untagged = max(n - sum(per_user.values()), 0)
+            n = untagged + min(n, max(per_user.values()))
         total = len(p.recent)
         share = n / total
         self._peak(p, "paraphrase-concentration",
@@ -488,7 +499,9 @@ class Campaigns:
     def _harvest(self, p: _Profile, t: float, shape: Shape, repeat: bool) -> Hit | None:
         cfg = self.cfg
         long = shape.max_tokens is None or shape.max_tokens >= LONG_OUTPUT
-        if not (shape.logprobs and long):
+        # soft labels need a distribution: top_logprobs of at least 2 (or logprobs on a
+        # completions route, which returns alternatives by default)
+        if not (shape.logprobs and long and shape.top_logprobs >= 2):
             return None
         p.harvest.append((t, not repeat))
         p.harvest_distinct += not repeat

@@ -48,6 +48,8 @@ def segments(text: str) -> list[str]:
 def _grams(norm: str) -> list[int]:
     idx: list[int] = []
     for word in norm.split():
+        if len(word) < 3:  # letters, numbers (all 0 by now) and short function words
+            continue
         padded = f" {word} "
         if len(padded) <= 3:
             idx.append(zlib.crc32(padded.encode()) % DIM)

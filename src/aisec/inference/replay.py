@@ -8,7 +8,7 @@ detectors as the live gateway run over the same records, so live and replayed re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import classifier_margin, logit_probe, prompt_text
 from aisec.inference.state import MemoryState
 
-__all__ = ["Replay", "replay_detail", "replay_traffic"]
+__all__ = ["Replay", "replay_detail", "replay_events", "replay_traffic"]
 
 
 def _time(value: Any, line: int, path: Path) -> float:
@@ -68,13 +68,24 @@ async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
 
 async def replay_detail(path: Path, cfg: GuardConfig) -> Replay:
     """:func:`replay_traffic` with the request order and the detectors' final state."""
+    return await _replay(_lines(path), cfg, path)
+
+
+async def replay_events(rows: list[dict[str, Any]], cfg: GuardConfig) -> list[dict[str, Any]]:
+    """:func:`replay_traffic` over rows already in memory."""
+    return (await _replay(enumerate(rows), cfg, Path("<memory>"))).alerts
+
+
+async def _replay(
+    items: Iterable[tuple[int, dict[str, Any]]], cfg: GuardConfig, path: Path
+) -> Replay:
     table = AccountTable(Account(a.name, a.key_hash()) for a in cfg.accounts)
     names = set(table.names)
     routes = {r.path: r for r in cfg.routes}
     detection = Detection(cfg.detectors, MemoryState(), hash_prompts=cfg.hash_prompts)
     out: list[dict[str, Any]] = []
     order: list[str] = []
-    for i, obj in _lines(path):
+    for i, obj in items:
         t = _time(obj.get("t"), i + 1, path)
         if "api_key" in obj:
             acct = table.lookup(str(obj["api_key"]))

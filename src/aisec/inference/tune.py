@@ -19,7 +19,7 @@ from typing import Any
 from aisec.core.errors import FormatError, InputError
 from aisec.inference.accounts import AccountTable
 
-__all__ = ["Truth", "load_truth", "score"]
+__all__ = ["Truth", "load_truth", "score", "truth_from"]
 
 SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)
 
@@ -38,6 +38,11 @@ def load_truth(path: Path, table: AccountTable) -> Truth:
         raise InputError(f"cannot read truth: {exc.strerror}", path=path) from exc
     except ValueError:
         raise FormatError("truth is not JSON", path=path) from None
+    return truth_from(raw, table, path)
+
+
+def truth_from(raw: Any, table: AccountTable, path: Path | None = None) -> Truth:
+    """:class:`Truth` from an already parsed truth object."""
     accounts = raw.get("accounts", raw) if isinstance(raw, dict) else None
     if not isinstance(accounts, dict):
         raise FormatError("truth needs an 'accounts' mapping", path=path)
