@@ -172,13 +172,19 @@ class Detection:
         the cost per event falls as load rises; every event is still judged on the window as
         it stood at that event."""
         cfg = self.cfg
+        # events with a request shape go to the campaign detectors; the MinHash window (and
+        # its state round trips) is kept for shape-less events and for PRADA
+        shaped = [ev for ev in events if ev.shape is not None and not cfg.prada]
+        alerts = await self._observe_shaped(shaped) if shaped else []
+        events = [ev for ev in events if ev.shape is None or cfg.prada]
+        if not events:
+            return alerts
         by_account: dict[str, list[QueryEvent]] = {}
         for ev in events:
             by_account.setdefault(ev.account, []).append(ev)
         sigs = dict(zip(map(id, events), signatures([ev.text for ev in events]), strict=True))
         hexes = {k: sig.tobytes().hex() for k, sig in sigs.items()}
         crosses: dict[int, list[tuple[str, float, dict[str, Any]]]] = {}
-        alerts: list[Alert] = []
         keep = cfg.window - 1
         for account, evs in by_account.items():
             recent = await self.state.recent(account, keep)
@@ -230,6 +236,23 @@ class Detection:
             await self.state.push_many(account, records, cfg.window)
             self._matrices[account] = (window.records[0], buf[top : top + min(rows, keep)].copy())
             self._windows[account] = window
+        return alerts
+
+    async def _observe_shaped(self, events: list[QueryEvent]) -> list[Alert]:
+        by_account: dict[str, list[QueryEvent]] = {}
+        for ev in events:
+            by_account.setdefault(ev.account, []).append(ev)
+        alerts: list[Alert] = []
+        for account, evs in by_account.items():
+            volumes = await self._volumes(account, evs)
+            for ev in evs:
+                assert ev.shape is not None  # noqa: S101 -- selected by the caller
+                found, cross = self.campaigns.observe(
+                    account, ev.t, ev.shape, ev.margin, ev.logit_bias
+                )
+                if (vol := volumes.get(id(ev))) is not None:
+                    found.append(vol)
+                alerts += await self._emit(ev, found, cross)
         return alerts
 
     def _window(self, account: str, recent: list[dict[str, Any]]) -> _Window:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,20 +46,22 @@ def segments(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[int, ...]:
+    """The buckets of one word's n-grams (cached: words recur far more than texts do)."""
+    padded = f" {word} "
+    return tuple(
+        zlib.crc32(padded[i : i + n].encode()) % DIM
+        for n in _NGRAMS
+        for i in range(len(padded) - n + 1)
+    )
+
+
 def _grams(norm: str) -> list[int]:
     idx: list[int] = []
     for word in norm.split():
-        if len(word) < 3:  # letters, numbers (all 0 by now) and short function words
-            continue
-        padded = f" {word} "
-        if len(padded) <= 3:
-            idx.append(zlib.crc32(padded.encode()) % DIM)
-            continue
-        idx.extend(
-            zlib.crc32(padded[i : i + n].encode()) % DIM
-            for n in _NGRAMS
-            for i in range(len(padded) - n + 1)
-        )
+        if len(word) >= 3:  # shorter: letters, numbers (all 0 by now), short function words
+            idx.extend(_word_grams(word))
     return idx
 
 
