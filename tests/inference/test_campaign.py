@@ -78,8 +78,8 @@ def test_embedding_theft_versus_chunked_indexer() -> None:
     rng = random.Random(2)  # noqa: S311 -- reproducible test data
     events = [("thief", {"input": _sentence(rng, 6)}, EMB) for _ in range(520)]
     doc = [_sentence(rng, 12) for _ in range(2000)]
-    for d in range(0, 2000, 4):  # long chunks, each overlapping the one before
-        events.append(("indexer", {"input": " ".join(doc[d : d + 6])}, EMB))
+    # long chunks, each overlapping the one before
+    events += [("indexer", {"input": " ".join(doc[d : d + 6])}, EMB) for d in range(0, 2000, 4)]
     found = _run(events)
     assert found.get("thief") == {"embedding-theft"}
     assert "indexer" not in found
@@ -143,9 +143,12 @@ def test_tune_cli_reports_and_rejects_bad_truth(
         lines.append({"t": float(i), "api_key": key_b, "route": "/c", "body": chat(f"q {i}")})
     traffic = tmp_path / "t.jsonl"
     traffic.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    cfg = write_config(tmp_path / "g.yaml", {
-        "upstream": "http://127.0.0.1:9", "routes": [{"path": "/c", "kind": "openai-chat"}],
-        "accounts": [{"name": "a", "api-key": key_a}, {"name": "b", "api-key": key_b}]})  # fmt: skip
+    accounts = [{"name": "a", "api-key": key_a}, {"name": "b", "api-key": key_b}]
+    routes = [{"path": "/c", "kind": "openai-chat"}]
+    cfg = write_config(
+        tmp_path / "g.yaml",
+        {"upstream": "http://127.0.0.1:9", "routes": routes, "accounts": accounts},
+    )
     truth = tmp_path / "truth.json"
     truth.write_text(json.dumps({"accounts": {key_a: {"label": "attacker", "class": "X"},
                                               key_b: {"label": "benign"}}}))  # fmt: skip
