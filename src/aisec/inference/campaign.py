@@ -261,6 +261,8 @@ class Campaigns:
         self.global_clusters = _Clusters(MAX_GLOBAL_CLUSTERS, cfg.topic_similarity)
         # global cluster -> recent (t, account, local cluster) of its members
         self.members: dict[int, deque[tuple[float, str, int]]] = {}
+        self.by_cluster: dict[int, Counter[str]] = {}  # global cluster -> account -> queries
+        self.by_account: dict[str, Counter[int]] = {}  # account -> global cluster -> queries
         # (account, detector) -> the highest min(value / threshold) seen: the account would be
         # flagged with every threshold of that detector scaled by up to this factor
         self.peaks: dict[tuple[str, str], float] = {}
@@ -332,7 +334,7 @@ class Campaigns:
             p.samples = {k: v for k, v in p.samples.items() if k in live}
         if (hit := self._concentration(p, t, label)) is not None:
             hits.append(hit)
-        cross = self._cross(account, p, t, vec, label)
+        cross = self._cross(account, p, t, vec, label, shape.user is not None)
         return hits, cross
 
     # -- paraphrase concentration ------------------------------------------------------------
@@ -378,37 +380,56 @@ class Campaigns:
 
     def _cross(
         self, account: str, p: _Profile, t: float, vec: np.ndarray[Any, np.dtype[np.float32]],
-        label: int,
+        label: int, tagged: bool,
     ) -> list[CrossHit]:  # fmt: skip
+        """One query pattern across keys: the question clusters (over all accounts) that a key
+        uses at least twice, shared in bulk with other keys, each for a large share of its
+        traffic. One question in one wording is the one-cluster case; rewordings that fall
+        into several lexical clusters still form one shared pattern."""
         cfg = self.cfg
         g, _ = self.global_clusters.assign(vec, t)
+        if tagged:  # forwarded end users are many people, not one actor (see concentration)
+            return []
         members = self.members.setdefault(g, deque())
         members.append((t, account, label))
+        self.by_cluster.setdefault(g, Counter())[account] += 1
+        self.by_account.setdefault(account, Counter())[g] += 1
         while members and (members[0][0] < t - cfg.cross_seconds or len(members) > 5000):
-            members.popleft()
+            _, old, _ = members.popleft()
+            self._forget(g, old)
         if len(self.members) > 2 * MAX_GLOBAL_CLUSTERS:
             live = set(self.global_clusters.ids)
-            self.members = {k: v for k, v in self.members.items() if k in live}
-        per_account: Counter[str] = Counter(a for _, a, _ in members)
-        if per_account[account] < cfg.cross_paraphrases:
+            for stale in [k for k in self.members if k not in live]:
+                for _, old, _ in self.members.pop(stale):
+                    self._forget(stale, old)
+                self.by_cluster.pop(stale, None)
+        # clusters this key uses at least twice, and that are not a popular question of the
+        # population (asked once each by more accounts than those that keep asking it)
+        mine = {h: c for h, c in self.by_account[account].items() if c >= 2 and self._rare(h)}
+        if self.by_account[account][g] < 2 or sum(mine.values()) < cfg.cross_paraphrases:
             return []
+        shared: Counter[str] = Counter()
+        for h, c in mine.items():
+            for other, n in self.by_cluster.get(h, Counter()).items():
+                if other != account and n >= 2:
+                    shared[other] += min(c, n)
+        own_total = max(len(p.recent), 1)
         involved: dict[str, dict[str, Any]] = {}
-        for acct, n in per_account.items():
-            if n < cfg.cross_paraphrases:
-                continue
-            prof = self.profiles[acct]
-            total = len(prof.recent)
-            share = n / total if total else 0.0
-            if share >= cfg.cross_share:
-                involved[acct] = {"paraphrases": n, "distinct_queries": total,
-                                  "share": round(share, 3)}  # fmt: skip
-        if len(involved) < cfg.cross_accounts or account not in involved:
+        for other, n in shared.items():
+            total = max(len(self.profiles[other].recent), 1)
+            if n >= cfg.cross_paraphrases and min(n / own_total, n / total) >= cfg.cross_share:
+                involved[other] = {"shared_paraphrases": n, "distinct_queries": total,
+                                   "share": round(n / total, 3)}  # fmt: skip
+        if len(involved) + 1 < cfg.cross_accounts:
             return []
+        mass = sum(mine.values())
+        involved[account] = {"shared_paraphrases": mass, "distinct_queries": len(p.recent),
+                             "share": round(mass / own_total, 3)}  # fmt: skip
         evidence = {
             "accounts": sorted(involved),
             "per_account": involved,
-            "cluster_queries": sum(per_account.values()),
-            "accounts_asking": len(per_account),
+            "question_clusters": len(mine),
+            "accounts_asking": len(self.by_cluster.get(g, ())),
             "window_seconds": cfg.cross_seconds,
             "thresholds": {"accounts": cfg.cross_accounts, "paraphrases": cfg.cross_paraphrases,
                            "share": cfg.cross_share},
@@ -416,6 +437,24 @@ class Campaigns:
         }  # fmt: skip
         score = min(1.0, len(involved) / (2 * cfg.cross_accounts))
         return [(a, score, evidence) for a in sorted(involved)]
+
+    def _forget(self, cluster: int, account: str) -> None:
+        """One query of ``account`` in ``cluster`` left the cross-account window."""
+        accounts = self.by_cluster.get(cluster)
+        if accounts is not None and accounts.get(account):
+            accounts[account] -= 1
+            if not accounts[account]:
+                del accounts[account]
+        clusters = self.by_account.get(account)
+        if clusters is not None and clusters.get(cluster):
+            clusters[cluster] -= 1
+            if not clusters[cluster]:
+                del clusters[cluster]
+
+    def _rare(self, cluster: int) -> bool:
+        users = self.by_cluster.get(cluster, Counter()).values()
+        heavy = sum(1 for n in users if n >= 2)
+        return heavy >= len(users) - heavy
 
     # -- classifier boundary walk --------------------------------------------------------------
 
