@@ -405,8 +405,11 @@ class Campaigns:
                 self.by_cluster.pop(stale, None)
         # clusters this key uses at least twice, and that are not a popular question of the
         # population (asked once each by more accounts than those that keep asking it)
-        mine = {h: c for h, c in self.by_account[account].items() if c >= 2 and self._rare(h)}
-        if self.by_account[account][g] < 2 or sum(mine.values()) < cfg.cross_paraphrases:
+        # a question, not a catalogue: at most 1 / topic-share clusters make one pattern
+        width = max(1, round(1 / cfg.topic_share))
+        rare = [(c, h) for h, c in self.by_account[account].items() if c >= 2 and self._rare(h)]
+        mine = {h: c for c, h in sorted(rare, reverse=True)[:width]}
+        if g not in mine or sum(mine.values()) < cfg.cross_paraphrases:
             return []
         shared: Counter[str] = Counter()
         for h, c in mine.items():
@@ -483,8 +486,10 @@ class Campaigns:
                    min(walk.depth / cfg.walk_steps, drift / cfg.walk_drift))  # fmt: skip
         margins = [w.margin for w in p.walks if w.margin is not None and w.root is walk.root]
         near = sum(1 for m in margins if m < cfg.boundary_margin)
+        # with scores, a walk whose margins sit near the boundary needs half the drift
         scored = len(margins) >= cfg.walk_steps // 2 and near >= len(margins) / 2
-        if drift < cfg.walk_drift or (walk.depth < cfg.walk_steps and not scored):
+        need = cfg.walk_drift // 2 if scored else cfg.walk_drift
+        if walk.depth < cfg.walk_steps or drift < need:
             return None
         evidence: dict[str, Any] = {
             "walk_steps": walk.depth,
