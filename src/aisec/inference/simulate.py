@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,14 +101,32 @@ async def run_simulation(
     time_limit: float = 300.0,
     signing_key: SigningKey | None = None,
     store_url: str | None = None,
+    thin: int = 1,
+    classes: Collection[str] | None = None,
 ) -> SimulationResult:
     """Generate the day and run it once (live through a gateway, or offline); scored.
 
     Live, requests stop after ``time_limit`` seconds (the score then covers what was sent).
-    With ``signing_key`` and ``store_url`` the gateway records its configuration and alerts
-    in that evidence store, as ``aisec guard serve`` does.
+    ``thin`` keeps every n-th request of each benign account and ``classes`` only those
+    attacker classes (a lighter day for demos). With ``signing_key`` and ``store_url`` the
+    gateway records its configuration and alerts in that evidence store, as ``aisec guard
+    serve`` does.
     """
     rows, truth = generate_day(seed, individuals)
+    if thin > 1 or classes is not None:  # a lighter day (the demo): every n-th benign request
+        accounts = truth["accounts"]
+        counter: dict[str, int] = {}
+
+        def keep(row: dict[str, Any]) -> bool:
+            info = accounts[row["api_key"]]
+            if info["label"] != "benign":
+                return classes is None or info["class"] in classes
+            counter[row["api_key"]] = n = counter.get(row["api_key"], 0) + 1
+            return n % thin == 1 % thin
+
+        rows = [r for r in rows if keep(r)]
+        sent_keys = {r["api_key"] for r in rows}
+        truth = truth | {"accounts": {k: v for k, v in accounts.items() if k in sent_keys}}
     keys = list(dict.fromkeys(r["api_key"] for r in rows))
     start = time.monotonic()
     if not live:
