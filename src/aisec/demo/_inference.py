@@ -13,13 +13,13 @@ __all__ = ["run_inference"]
 def run_inference(ctx: DemoContext) -> None:
     with ctx.stage("inference", "gateway traffic: spot the model-extraction attackers") as s:
         result = asyncio.run(
-            # a lighter day: every 10th request of the benign accounts, the attacker classes
+            # a lighter day: every 20th request of the benign accounts, the attacker classes
             # that need no volume (the full day: `aisec guard simulate`)
             run_simulation(
                 seed=11,
-                individuals=30,
-                thin=10,
-                classes=("P", "M", "L", "S", "K"),
+                individuals=20,
+                thin=20,
+                classes=("P", "M", "L", "K"),
                 signing_key=ctx.key,
                 store_url=ctx.store_url,
             )
