@@ -12,12 +12,34 @@ from aiohttp import web
 from tests.inference.conftest import KEYS, auth, chat, config_dict, running
 
 from aisec.inference import DetectorsConfig, GuardConfig, QueryEvent
+from aisec.inference.campaign import Shape, request_shape
 from aisec.inference.detect import Detection
 from aisec.inference.replay import replay_traffic
-from aisec.inference.simulate import _CORE, _PREFIX, _SUFFIX
 from aisec.inference.state import MemoryState
 
-FAST = {"min-queries": 20, "logit-probes": 8, "actions": {"*": ["log", "alert", "throttle"]}}
+_PREFIX = (
+    "", "Please tell me: ", "Quick question, ", "I need to know ", "Can you say ", "Honestly, ",
+    "For my records, ", "As precisely as you can, ", "Hey, ", "One more time: ",
+)  # fmt: skip
+_CORE = (
+    "what is the recommended daily dose of warfarin for a 70 year old patient",
+    "what daily warfarin dose is recommended for a patient aged 70",
+    "the recommended warfarin dosage per day for a seventy year old patient",
+    "how much warfarin per day should a 70 year old patient take",
+    "what warfarin dose per day do you recommend for a 70-year-old patient",
+    "for a 70 year old patient what is the daily warfarin dose",
+)  # fmt: skip
+_SUFFIX = ("", "?", " in mg?", " exactly?", ", thanks", " with normal kidneys?", " please?")
+
+FAST = {
+    "min-queries": 20,
+    "logit-probes": 8,
+    "actions": {"*": ["log", "alert", "throttle"]},
+}
+
+
+def _shape(text: str) -> Shape:
+    return Shape(kind="openai-chat", content=text)
 
 
 def _paraphrases(n: int, seed: int = 1) -> list[str]:
@@ -104,9 +126,10 @@ def test_paraphrase_attacker_flagged_throttled_and_webhooked(tmp_path: Path) -> 
     received, statuses, actions = asyncio.run(go())
     assert received, "no webhook alert"
     assert {a["account"] for a in received} == {"mallory"}
-    assert received[0]["detector"] in ("paraphrase-density", "prada")
+    assert received[0]["detector"] == "paraphrase-concentration"
     assert "AML.T0024.002" in received[0]["atlas"]
-    assert received[0]["evidence"]["matching"] >= 14
+    assert received[0]["evidence"]["paraphrases"] >= 20
+    assert "AML.T0024" in received[0]["atlas"]
     assert statuses[:20] == [200] * 20
     assert 429 in statuses[31:] and "throttle" in actions[31:]
     audit = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
@@ -190,11 +213,17 @@ def test_boundary_probing_on_classifier_margins() -> None:
 def test_cross_account_paraphrases_from_several_keys() -> None:
     det = _detection(**{"min-queries": 20})
     texts = _paraphrases(40, seed=5)
-    events = [QueryEvent(f"k{i % 5}", float(i), t, str(i)) for i, t in enumerate(texts)]
+    events = [
+        QueryEvent(f"k{i % 5}", float(i), t, str(i), shape=_shape(t)) for i, t in enumerate(texts)
+    ]
+    # the same question now and then from many other keys is not a campaign
+    events += [
+        QueryEvent(f"user{i}", 50.0 + i, t, f"u{i}", shape=_shape(t))
+        for i, t in enumerate(_paraphrases(10, seed=8))
+    ]
     names = asyncio.run(_feed(det, events))
-    assert {n for n in names if n.endswith("cross-account")} == {
-        f"k{i}:cross-account" for i in range(5)
-    }
+    flagged = {n.split(":")[0] for n in names if n.endswith("cross-account")}
+    assert len(flagged) >= 3 and flagged <= {f"k{i}" for i in range(5)}
 
 
 def test_replay_agrees_with_live_detection(tmp_path: Path) -> None:
@@ -218,7 +247,10 @@ def test_replay_agrees_with_live_detection(tmp_path: Path) -> None:
                 }
             )
         )
-        events.append(QueryEvent(name, 1000.0 + i, text, str(i)))
+        route = cfg.routes[0]
+        events.append(
+            QueryEvent(name, 1000.0 + i, text, str(i), shape=request_shape(chat(text), route))
+        )
     path = tmp_path / "traffic.jsonl"
     path.write_text("\n".join(lines) + "\n")
     replayed = asyncio.run(replay_traffic(path, cfg))
@@ -245,7 +277,7 @@ def test_diverse_traffic_raises_nothing() -> None:
 
 
 def test_prada_flags_tight_synthetic_probes() -> None:
-    det = _detection(**{"min-queries": 20})
+    det = _detection(**{"min-queries": 20, "prada": True})
     texts = _paraphrases(60, seed=4)
     events = [QueryEvent("m", float(i), t, str(i)) for i, t in enumerate(texts)]
     assert "m:prada" in asyncio.run(_feed(det, events))

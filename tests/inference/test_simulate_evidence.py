@@ -16,24 +16,24 @@ from aisec.core.predicates.inference import AlertPredicate, GatewayConfigPredica
 from aisec.inference import GatewayServer, MockUpstream, load_config
 
 
-def test_simulation_flags_every_attacker_and_no_benign_account(
-    capsys: pytest.CaptureFixture[str], guard_cli: None
+def test_simulate_cli_scores_a_generated_day(
+    capsys: pytest.CaptureFixture[str], guard_cli: None, tmp_path: Path
 ) -> None:
     code = main(
-        ["guard", "simulate", "--seed", "7", "--normal", "10", "--attack", "120", "-f", "json"]
-    )
+        ["guard", "simulate", "--offline", "--individuals", "15", "--write", str(tmp_path),
+         "-f", "json"]
+    )  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0, err
     result = json.loads(out)
-    assert result["schema"] == "aisec.guard-simulation/v1"
-    accounts = {a["account"]: a for a in result["accounts"]}
-    attackers = [a for a in accounts.values() if a["attacker"]]
-    assert len(attackers) == 8  # extractor, boundary, logit, 5 cross-account keys
-    assert result["recall"] == 1.0
-    assert result["false_positive_rate"] == 0.0 and result["precision"] == 1.0
-    assert all(a["queries_to_detect"] <= 100 for a in attackers)
-    assert accounts["extractor"]["throttled"] > 50  # throttled after detection
-    assert "paraphrase-density" in accounts["extractor"]["detectors"]
+    assert result["schema"] == "aisec.guard-simulation/v2" and result["mode"] == "offline"
+    assert set(result["classes"]) == {"H", "K", "L", "M", "P", "S", "T"}
+    for c in ("P", "M", "L"):  # the fast classes: caught within 100 of their own queries
+        assert result["classes"][c]["detected"], c
+        assert result["classes"][c]["first_alert_query"] <= 100, c
+    truth = json.loads((tmp_path / "TRUTH.json").read_text())
+    lines = (tmp_path / "traffic.jsonl").read_text().splitlines()
+    assert len(lines) == result["requests"] == truth["n_requests"]
 
 
 def test_gateway_config_and_alert_attestations(tmp_path: Path, signing_key: SigningKey) -> None:

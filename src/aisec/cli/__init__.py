@@ -29,6 +29,7 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "aiohttp": "guard",
     "redis": "guard",
     "datasketch": "guard",
+    "rapidfuzz": "guard",
     "prometheus_client": "guard",
     "starlette": "dashboard",
     "uvicorn": "dashboard",

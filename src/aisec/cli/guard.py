@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -83,59 +84,102 @@ def serve_command(
 
 
 @guard_group.command(name="simulate")
-@click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--normal", default=20, show_default=True, type=click.IntRange(1, 500))
-@click.option("--attack", default=300, show_default=True, type=click.IntRange(30, 5000))
-@click.option("--cross", default=5, show_default=True, type=click.IntRange(0, 50))
+@click.option("--seed", default=11, show_default=True, type=int)
+@click.option("--individuals", default=120, show_default=True, type=click.IntRange(1, 2000),
+              help="Ordinary users beside the services and the attackers.")  # fmt: skip
+@click.option("--offline", is_flag=True, help="Replay the day through the detectors only.")
+@click.option("--write", "write_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help="Also write the day as traffic.jsonl and TRUTH.json here.")  # fmt: skip
 @click.option("--redis", default=None, metavar="URL", help="Share state in this Redis.")
-@click.option("--time-limit", default=120.0, show_default=True, type=click.FloatRange(1, 600))
+@click.option("--time-limit", default=300.0, show_default=True, type=click.FloatRange(1, 3600))
 @format_option()
 @output_option()
 def simulate_command(
-    seed: int, normal: int, attack: int, cross: int, redis: str | None, time_limit: float,
-    fmt: OutputFormat, output: Path,
+    seed: int, individuals: int, offline: bool, write_dir: Path | None, redis: str | None,
+    time_limit: float, fmt: OutputFormat, output: Path,
 ) -> None:  # fmt: skip
-    """Benign users and attackers against a gateway and a mock upstream on 127.0.0.1."""
+    """A realistic generated day (benign services and people, seven attacker classes) through a
+    gateway and a mock upstream on 127.0.0.1, scored per class and per benign account."""
     _need_extra()
     from aisec.inference import run_simulation  # optional extra
+    from aisec.inference.simulate import write_day
 
+    if write_dir is not None:
+        write_day(write_dir, seed, individuals)
     result = asyncio.run(
         run_simulation(
-            seed=seed,
-            normal=normal,
-            attack=attack,
-            cross=cross,
-            redis=redis,
+            seed=seed, individuals=individuals, live=not offline, redis=redis,
             time_limit=time_limit,
         )
-    )
+    )  # fmt: skip
     data = result.to_json()
     with open_output(output) as fh:
         if fmt is OutputFormat.JSON:
             write_json(data, fh)
         else:
-            from rich.table import Table
-
-            table = Table(title=f"guard simulate (seed {seed}, {data['requests']} requests)")
-            for col in ("account", "kind", "flagged", "detectors", "queries", "to detect", "429"):
-                table.add_column(col)
-            for a in sorted(data["accounts"], key=lambda a: (not a["attacker"], a["account"])):
-                if not a["attacker"] and not a["flagged"] and not a["account"].endswith("00"):
-                    continue
-                table.add_row(
-                    a["account"], a["kind"], "yes" if a["flagged"] else "no",
-                    ", ".join(a["detectors"]) or "-", str(a["queries"]),
-                    "-" if a["queries_to_detect"] is None else str(a["queries_to_detect"]),
-                    str(a["throttled"]),
-                )  # fmt: skip
-            stdout_console(fh).print(table)
-            benign = sum(1 for a in data["accounts"] if not a["attacker"])
-            fh.write(
-                f"precision {data['precision']:.2f}  recall {data['recall']:.2f}  "
-                f"false positives {data['false_positive_rate']:.2%} of {benign} benign accounts  "
-                f"({data['seconds']:.1f} s)\n"
-            )
+            _score_table(fh, data, f"guard simulate (seed {seed}, {data['requests']} requests, "
+                                   f"{data['mode']})")  # fmt: skip
     stderr_console().print(f"simulated {data['requests']} requests in {data['seconds']:.1f} s")
+
+
+def _score_table(fh: Any, data: dict[str, Any], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("class", "accounts", "detected", "first alert at query", "detector"):
+        table.add_column(col)
+    for c, e in data["classes"].items():
+        table.add_row(
+            c, str(e["accounts"]), "yes" if e["detected"] else "NO",
+            str(e.get("first_alert_query", "-")), e.get("detector", "-"),
+        )  # fmt: skip
+    stdout_console(fh).print(table)
+    b = data["benign"]
+    fh.write(f"benign accounts flagged: {len(b['flagged'])}/{b['accounts']} "
+             f"({100 * b['rate']:.2f}%)\n")  # fmt: skip
+    for f in b["flagged"]:
+        fh.write(f"  {f['account']} ({f['kind']}) at its query {f['query']} by {f['detector']}\n")
+
+
+@guard_group.command(name="tune")
+@click.argument("traffic", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_CONFIG
+@click.option("--truth", "truth_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON: accounts (API key or account name) -> label benign/attacker, "
+              "class.")  # fmt: skip
+@format_option()
+@output_option()
+def tune_command(
+    traffic: Path, config_path: Path, truth_path: Path, fmt: OutputFormat, output: Path
+) -> None:
+    """Replay labelled traffic; per-detector precision/recall and the benign accounts each
+    threshold (the configured ones scaled x0.5 .. x2) would flag."""
+    _need_extra()
+    from aisec.inference import load_config  # optional extra
+    from aisec.inference.accounts import Account, AccountTable
+    from aisec.inference.replay import replay_detail
+    from aisec.inference.tune import load_truth, score
+
+    cfg, _ = load_config(config_path)
+    table = AccountTable(Account(a.name, a.key_hash()) for a in cfg.accounts)
+    truth = load_truth(truth_path, table)
+    result = asyncio.run(replay_detail(traffic, cfg))
+    data = score(result.order, result.alerts, truth, result.detection.campaigns.peaks)
+    with open_output(output) as fh:
+        if fmt is OutputFormat.JSON:
+            write_json(data, fh)
+            return
+        _score_table(fh, data, f"guard tune ({traffic.name})")
+        for det, e in data["detectors"].items():
+            p = "-" if e["precision"] is None else f"{e['precision']:.2f}"
+            r = "-" if e["recall"] is None else f"{e['recall']:.2f}"
+            fh.write(f"{det}: flagged {e['flagged']} account(s), precision {p}, recall {r}\n")
+            for scale, row in e.get("thresholds", {}).items():
+                benign = ", ".join(row["benign"]) or "none"
+                fh.write(f"    thresholds {scale:>5}: {row['attackers']} attacker account(s); "
+                         f"benign flagged: {benign}\n")  # fmt: skip
 
 
 @guard_group.command(name="replay")
@@ -156,7 +200,18 @@ def replay_command(traffic: Path, config_path: Path, fmt: OutputFormat, output: 
 
         for a in alerts:
             if fmt is OutputFormat.JSON:
-                keep = ("account", "i", "t", "detector", "score", "finding", "atlas", "actions")
+                keep = (
+                    "account",
+                    "i",
+                    "t",
+                    "detector",
+                    "score",
+                    "finding",
+                    "title",
+                    "atlas",
+                    "actions",
+                    "evidence",
+                )
                 fh.write(json.dumps({k: a[k] for k in keep}) + "\n")
             else:
                 fh.write(f"{a['i']:>6}  {a['account']:<20} {a['detector']:<20} {a['score']:.2f}\n")

@@ -18,7 +18,7 @@ class DetectorSpec:
     rule: Rule
 
 
-_EXTRACT = ("AML.T0024.002", "AML.T0040")
+_EXTRACT = ("AML.T0024", "AML.T0024.002", "AML.T0040")
 # extraction through the API is a runtime abuse: SAIF 3 (inference controls) and NIST MANAGE
 # 2.4 / 4.1 (act on risks found in production)
 _SAIF = ("SAIF-3",)
@@ -69,8 +69,29 @@ DETECTORS: tuple[DetectorSpec, ...] = (
     ),
     _detector(
         "logit-probing", "AISEC-INF-006", "Logit-bias probing with logprobs",
-        (*_EXTRACT, "AML.T0024"), ("LLM10", "LLM02"),
+        _EXTRACT, ("LLM10", "LLM02"),
         "Refuse logit_bias and strip logprobs on this route.",
         "Sweeping logit_bias with logprobs recovers a model's final layer (Carlini et al. 2024).",
+    ),
+    _detector(
+        "paraphrase-concentration", "AISEC-INF-007",
+        "One question reworded many times from one key, far above its own topic mix", _EXTRACT,
+        ("LLM10",), "Throttle the account and coarsen its outputs; review who owns the key.",
+        "Dozens of distinct rewordings of one decision read the model's answer surface for a "
+        "copy; people rephrase a few times and services spread over many topics.",
+    ),
+    _detector(
+        "distillation-harvest", "AISEC-INF-008",
+        "Many distinct prompts harvested with long outputs and logprobs",
+        (*_EXTRACT, "AML.T0048.004"), ("LLM10", "LLM02"),
+        "Strip logprobs and cap max_tokens for the account; review its terms of use.",
+        "Distilling a model needs many distinct long answers with their token distributions; "
+        "evaluation harnesses repeat a fixed prompt set or ask for short answers.",
+    ),
+    _detector(
+        "embedding-theft", "AISEC-INF-009",
+        "Flood of short unrelated inputs to an embeddings route", _EXTRACT, ("LLM10",),
+        "Throttle the account on the embeddings route; add noise or lower output precision.",
+        "Copying an encoder needs many diverse inputs; indexers embed documents chunk by chunk.",
     ),
 )  # fmt: skip

@@ -159,8 +159,35 @@ class DetectorsConfig(_Model):
     volume_min_buckets: int = Field(default=5, alias="volume-min-buckets", ge=2)
     cross_accounts: int = Field(default=3, alias="cross-accounts", ge=2)
     cross_share: float = Field(default=0.3, alias="cross-share", gt=0, le=1)
-    cross_seconds: float = Field(default=3600.0, alias="cross-seconds", gt=0)
+    cross_seconds: float = Field(default=21600.0, alias="cross-seconds", gt=0)
+    cross_paraphrases: int = Field(
+        default=5, alias="cross-paraphrases", ge=2,
+        description="rewordings of the shared question each key must have sent",
+    )  # fmt: skip
     logit_probes: int = Field(default=20, alias="logit-probes", ge=2)
+    # paraphrase concentration: per-account topic profile (see aisec.inference.campaign)
+    topic_similarity: float = Field(
+        default=0.4, alias="topic-similarity", gt=0, lt=1,
+        description="cosine of the n-gram embedding at which two queries are one question",
+    )  # fmt: skip
+    topic_window: int = Field(default=500, alias="topic-window", ge=20, le=20000)
+    topic_seconds: float = Field(default=86400.0, alias="topic-seconds", gt=0)
+    paraphrases: int = Field(
+        default=20, ge=3, description="distinct rewordings of one question from one key"
+    )
+    topic_share: float = Field(
+        default=0.15, alias="topic-share", gt=0, le=1,
+        description="share of the key's distinct queries that question must take",
+    )  # fmt: skip
+    # classifier boundary walk
+    walk_steps: int = Field(default=20, alias="walk-steps", ge=2)
+    walk_drift: int = Field(default=8, alias="walk-drift", ge=1)
+    # distillation harvesting and embedding theft
+    harvest_prompts: int = Field(default=200, alias="harvest-prompts", ge=10)
+    harvest_repeat_rate: float = Field(default=0.2, alias="harvest-repeat-rate", ge=0, le=1)
+    embed_queries: int = Field(default=500, alias="embed-queries", ge=10)
+    embed_chain_similarity: float = Field(default=0.3, alias="embed-chain-similarity", gt=0, lt=1)
+    prada: bool = Field(default=False, description="also run PRADA (noisy on real traffic)")
     actions: dict[str, tuple[Action, ...]] = Field(default_factory=_default_actions)
     action_seconds: float = Field(default=3600.0, alias="action-seconds", gt=0)
     throttle: str = "1/10s"

@@ -1,23 +1,19 @@
 """Model-extraction detectors over each account's query stream.
 
-Every query becomes a small record (time, MinHash signature, nearest-neighbour distance,
-classifier margin, logit-probe flag); the detectors are pure functions of the account's window
-of records, so they behave the same in one process, across replicas sharing Redis, and offline.
+Events that carry their request's :class:`~aisec.inference.campaign.Shape` (everything the
+gateway and ``aisec guard replay`` send) are judged by the campaign detectors of
+:mod:`aisec.inference.campaign` against the account's own baseline:
+``paraphrase-concentration``, ``cross-account``, ``boundary-probing`` (edit walks),
+``logit-probing``, ``distillation-harvest`` and ``embedding-theft``; plus ``volume-anomaly``
+(queries in the current time bucket against the account's own mean).
 
-Detectors (registered in :data:`DETECTORS`):
+Events without a shape (library callers), and every event when ``prada: true``, also go
+through the older window of records (time, MinHash signature, nearest-neighbour distance,
+classifier margin, logit-probe flag), kept in the shared state (Redis across replicas):
 
-* ``paraphrase-density`` — share of recent queries that are near-duplicates of an earlier one
-  (MinHash over character 4-grams, estimated Jaccard ≥ threshold).
-* ``prada`` — PRADA (Juuti et al. 2019): the distribution of each query's distance to its
-  nearest earlier query; natural traffic is close to normal, synthetic probing is not
-  (Shapiro-Wilk W below δ).
-* ``boundary-probing`` — share of classifier queries whose top-2 score margin is small: the
-  account is mapping the decision boundary.
-* ``volume-anomaly`` — queries in the current time bucket against the account's own baseline.
-* ``cross-account`` — one question paraphrased from several keys (shared LSH bands).
-* ``logit-probing`` — many distinct ``logit_bias`` variations requested with ``logprobs``
-  (the 2024 attacks that recovered a production model's final layer).
-"""
+* ``paraphrase-density`` — share of recent queries that are near-duplicates of an earlier one.
+* ``prada`` — PRADA (Juuti et al. 2019): Shapiro-Wilk W of nearest-neighbour distances.
+* ``boundary-probing`` (margins only), ``logit-probing`` (distinct ``logit_bias`` maps)."""
 
 from __future__ import annotations
 
@@ -29,11 +25,11 @@ from statistics import fmean, median
 from typing import Any
 
 import numpy as np
-from datasketch import MinHashLSH  # type: ignore[import-untyped]
 
 from aisec.core.digest import digest_bytes
 from aisec.inference._rules import DETECTORS, DetectorSpec
 from aisec.inference._sketch import NUM_PERM, SHAPIRO, signature, signatures
+from aisec.inference.campaign import Campaigns, Shape
 from aisec.inference.config import Action, DetectorsConfig
 from aisec.inference.state import DetectorState
 
@@ -61,6 +57,7 @@ class QueryEvent:
     request_id: str
     margin: float | None = None  # classifier: top-1 minus top-2 score
     logit_bias: tuple[str, ...] | None = None  # sorted token ids when logprobs were asked too
+    shape: Shape | None = None  # what the request asked for (campaign detectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +141,11 @@ class Detection:
         self.cfg = cfg
         self.state = state
         self.hash_prompts = hash_prompts
-        # band layout chosen by datasketch for this threshold; the bands themselves live in
-        # DetectorState (hand-written: datasketch's Redis storage is synchronous and would
-        # block the event loop, and it cannot expire old entries)
-        lsh = MinHashLSH(threshold=cfg.near_duplicate_jaccard, num_perm=NUM_PERM)
-        self._b, self._r = lsh.b, lsh.r
         self.risk: dict[str, float] = {}
         self._seen: dict[str, int] = {}
         self._matrices: dict[str, tuple[dict[str, Any], np.ndarray[Any, Any]]] = {}
         self._windows: dict[str, _Window] = {}
+        self.campaigns = Campaigns(cfg, self._sample)
 
     def _sample(self, text: str) -> str:
         return digest_bytes(text.encode()) if self.hash_prompts else text[:160]
@@ -169,13 +162,19 @@ class Detection:
         the cost per event falls as load rises; every event is still judged on the window as
         it stood at that event."""
         cfg = self.cfg
+        # events with a request shape go to the campaign detectors; the MinHash window (and
+        # its state round trips) is kept for shape-less events and for PRADA
+        shaped = [ev for ev in events if ev.shape is not None and not cfg.prada]
+        alerts = await self._observe_shaped(shaped) if shaped else []
+        events = [ev for ev in events if ev.shape is None or cfg.prada]
+        if not events:
+            return alerts
         by_account: dict[str, list[QueryEvent]] = {}
         for ev in events:
             by_account.setdefault(ev.account, []).append(ev)
         sigs = dict(zip(map(id, events), signatures([ev.text for ev in events]), strict=True))
         hexes = {k: sig.tobytes().hex() for k, sig in sigs.items()}
-        crosses = await self._cross_many(events, sigs, hexes)
-        alerts: list[Alert] = []
+        crosses: dict[int, list[tuple[str, float, dict[str, Any]]]] = {}
         keep = cfg.window - 1
         for account, evs in by_account.items():
             recent = await self.state.recent(account, keep)
@@ -208,16 +207,42 @@ class Detection:
                 buf[top] = sig
                 rows = min(rows, keep) + 1
                 self._seen[account] = seen = self._seen.get(account, 0) + 1
-                checks = [self._paraphrase, self._boundary, self._logit]
-                if seen % PRADA_STRIDE == 0:  # a normality test per query would dominate CPU
+                checks = []
+                if cfg.prada and seen % PRADA_STRIDE == 0:  # a test per query costs too much
                     checks.append(self._prada)
+                if ev.shape is None:  # events without a shape: the window detectors only
+                    checks += [self._paraphrase, self._boundary, self._logit]
                 found = [hit for check in checks if (hit := check(window)) is not None]
+                if ev.shape is not None:
+                    own, cross = self.campaigns.observe(
+                        account, ev.t, ev.shape, ev.margin, ev.logit_bias
+                    )
+                    found += own
+                    if cross:
+                        crosses.setdefault(id(ev), []).extend(cross)
                 if (vol := volumes.get(id(ev))) is not None:
                     found.append(vol)
                 alerts += await self._emit(ev, found, crosses.get(id(ev), []))
             await self.state.push_many(account, records, cfg.window)
             self._matrices[account] = (window.records[0], buf[top : top + min(rows, keep)].copy())
             self._windows[account] = window
+        return alerts
+
+    async def _observe_shaped(self, events: list[QueryEvent]) -> list[Alert]:
+        by_account: dict[str, list[QueryEvent]] = {}
+        for ev in events:
+            by_account.setdefault(ev.account, []).append(ev)
+        alerts: list[Alert] = []
+        for account, evs in by_account.items():
+            volumes = await self._volumes(account, evs)
+            for ev in evs:
+                assert ev.shape is not None  # noqa: S101 -- selected by the caller
+                found, cross = self.campaigns.observe(
+                    account, ev.t, ev.shape, ev.margin, ev.logit_bias
+                )
+                if (vol := volumes.get(id(ev))) is not None:
+                    found.append(vol)
+                alerts += await self._emit(ev, found, cross)
         return alerts
 
     def _window(self, account: str, recent: list[dict[str, Any]]) -> _Window:
@@ -366,54 +391,3 @@ class Detection:
                 score = min(1.0, now / (cfg.volume_factor * baseline * 2))
                 out[id(ev)] = ("volume-anomaly", score, evidence)
         return out
-
-    async def _cross_many(
-        self,
-        events: list[QueryEvent],
-        sigs: dict[int, np.ndarray[Any, np.dtype[np.uint32]]],
-        hexes: dict[int, str],
-    ) -> dict[int, list[tuple[str, float, dict[str, Any]]]]:
-        cfg = self.cfg
-        width = self._r * 8  # hex characters per band: r uint32 values of 8 each
-        items = []
-        for ev in events:
-            hexsig = hexes[id(ev)]
-            bands = [f"{i}:{hexsig[i * width : (i + 1) * width]}" for i in range(self._b)]
-            items.append((f"{ev.account}|{ev.request_id}|{hexsig}", bands, ev.t))
-        found = await self.state.cross_many(items, cfg.cross_seconds)
-        out = {}
-        for ev, candidates in zip(events, found, strict=True):
-            hits = await self._cluster(ev, sigs[id(ev)], candidates)
-            if hits:
-                out[id(ev)] = hits
-        return out
-
-    async def _cluster(
-        self, ev: QueryEvent, sig: np.ndarray[Any, np.dtype[np.uint32]], candidates: set[str]
-    ) -> list[tuple[str, float, dict[str, Any]]]:
-        cfg = self.cfg
-        if len(candidates) < cfg.min_queries:
-            return []
-        # LSH gives candidates; keep those whose estimated Jaccard really passes the threshold
-        members = set()
-        per_account: dict[str, int] = {}
-        for m in candidates:
-            acct, rid, hexsig = m.split("|")
-            other = np.frombuffer(bytes.fromhex(hexsig), dtype=np.uint32)
-            if float((other == sig).mean()) >= cfg.near_duplicate_jaccard:
-                members.add(rid)
-                per_account[acct] = per_account.get(acct, 0) + 1
-        if len(per_account) < cfg.cross_accounts or len(members) < cfg.min_queries:
-            return []
-        # an account takes part when a good share of its recent queries are this question:
-        # many users asking one popular question now and then is normal traffic
-        involved = {}
-        for acct, n in per_account.items():
-            if n >= 3 and n >= cfg.cross_share * await self.state.size(acct):
-                involved[acct] = n  # noqa: PERF403 -- an await in the condition
-        if len(involved) < cfg.cross_accounts or ev.account not in involved:
-            return []
-        score = min(1.0, len(involved) / (2 * cfg.cross_accounts))
-        evidence = {"accounts": sorted(involved), "cluster_queries": len(members)}
-        evidence["per_account"] = involved
-        return [(a, score, evidence) for a in sorted(involved)]

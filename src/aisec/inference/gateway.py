@@ -39,6 +39,7 @@ from aisec.core.digest import digest_bytes
 from aisec.core.evidence.keys import SigningKey
 from aisec.inference.accounts import Account, AccountTable
 from aisec.inference.alerts import AUDIT_FLUSH_SECONDS, AlertPipeline, AuditLog, attest_config
+from aisec.inference.campaign import Shape, request_shape
 from aisec.inference.config import GuardConfig, RouteConfig, RouteKind
 from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import (
@@ -274,7 +275,9 @@ class Gateway:
         if isinstance(parsed, Refusal):
             return self._refuse(rid, account, route, parsed)
         body = parsed
-        bias = logit_probe(body)  # what was asked, before stripping takes logprobs away
+        # what was asked, before stripping takes logprobs away
+        bias = logit_probe(body)
+        shape = request_shape(body, route)
         norm = normalise(body, route)
         if isinstance(norm, Refusal):
             return self._refuse(rid, account, route, norm)
@@ -309,7 +312,7 @@ class Gateway:
         degrade = "degrade" in decision.actions
         action = "degrade" if degrade else ("throttle" if "throttle" in decision.actions else "")
         return await self._forward(
-            rid, account, route, body, text, bias, changes, action, degrade=degrade
+            rid, account, route, body, text, (bias, shape), changes, action, degrade=degrade
         )
 
     def _refuse(
@@ -331,7 +334,8 @@ class Gateway:
 
     async def _forward(
         self, rid: str, account: Account, route: RouteConfig, body: dict[str, Any], text: str,
-        bias: tuple[str, ...] | None, changes: list[str], action: str, *, degrade: bool,
+        asked: tuple[tuple[str, ...] | None, Shape], changes: list[str], action: str, *,
+        degrade: bool,
     ) -> Response:  # fmt: skip
         assert self.session is not None  # noqa: S101 -- started by the lifespan
         url = self._urls[route.path]
@@ -349,7 +353,7 @@ class Gateway:
             return self._reply(rid, 502, "upstream unreachable", "upstream-error")
         ctype = resp.headers.get("content-type", "")
         if body.get("stream") is True and ctype.startswith("text/event-stream"):
-            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, None, bias))
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, None, *asked))
             self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
             self._count(route.path, "ok")
             return StreamingResponse(
@@ -389,7 +393,7 @@ class Gateway:
                     changes += out
                     payload = json.dumps(data, separators=(",", ":")).encode()
         if resp.status < 400:
-            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, bias))
+            self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, *asked))
         self._count(route.path, "ok" if resp.status < 400 else "upstream-status")
         self._audit(rid, account.name, route, resp.status, action or "allow", text, *changes)
         passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _DROP}

@@ -8,19 +8,21 @@ detectors as the live gateway run over the same records, so live and replayed re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aisec.core.errors import FormatError, InputError
 from aisec.inference.accounts import Account, AccountTable
+from aisec.inference.campaign import request_shape
 from aisec.inference.config import GuardConfig, RouteKind
 from aisec.inference.detect import Detection, QueryEvent
 from aisec.inference.harden import classifier_margin, logit_probe, prompt_text
 from aisec.inference.state import MemoryState
 
-__all__ = ["replay_traffic"]
+__all__ = ["Replay", "replay_detail", "replay_events", "replay_traffic"]
 
 
 def _time(value: Any, line: int, path: Path) -> float:
@@ -52,20 +54,46 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield i, obj
 
 
+@dataclass
+class Replay:
+    alerts: list[dict[str, Any]]  # one per alert, in traffic order
+    order: list[str]  # the account of every replayed line (alert "i" is the line index)
+    detection: Detection
+
+
 async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
     """Run the detectors over ``path``; one alert dict per alert, in traffic order."""
+    return (await replay_detail(path, cfg)).alerts
+
+
+async def replay_detail(path: Path, cfg: GuardConfig) -> Replay:
+    """:func:`replay_traffic` with the request order and the detectors' final state."""
+    return await _replay(_lines(path), cfg, path)
+
+
+async def replay_events(rows: list[dict[str, Any]], cfg: GuardConfig) -> list[dict[str, Any]]:
+    """:func:`replay_traffic` over rows already in memory."""
+    return (await _replay(enumerate(rows), cfg, Path("<memory>"))).alerts
+
+
+async def _replay(
+    items: Iterable[tuple[int, dict[str, Any]]], cfg: GuardConfig, path: Path
+) -> Replay:
     table = AccountTable(Account(a.name, a.key_hash()) for a in cfg.accounts)
     names = set(table.names)
     routes = {r.path: r for r in cfg.routes}
     detection = Detection(cfg.detectors, MemoryState(), hash_prompts=cfg.hash_prompts)
     out: list[dict[str, Any]] = []
-    for i, obj in _lines(path):
+    order: list[str] = []
+    for i, obj in items:
         t = _time(obj.get("t"), i + 1, path)
         if "api_key" in obj:
             acct = table.lookup(str(obj["api_key"]))
             account = acct.name if acct is not None else None
         else:
             account = str(obj.get("account", "")) or None
+        order += [""] * (i - len(order))  # blank lines
+        order.append(account or "")
         if account is None or ("api_key" not in obj and account not in names):
             continue  # unknown key: the live gateway would have answered 401
         route = routes.get(str(obj.get("route", "")))
@@ -75,9 +103,12 @@ async def replay_traffic(path: Path, cfg: GuardConfig) -> list[dict[str, Any]]:
         margin = None
         if route.kind is RouteKind.CLASSIFIER and "response" in obj:
             margin = classifier_margin(obj["response"], route)
-        event = QueryEvent(account, t, prompt_text(body, route), str(i), margin, logit_probe(body))
+        event = QueryEvent(
+            account, t, prompt_text(body, route), str(i), margin, logit_probe(body),
+            request_shape(body, route),
+        )  # fmt: skip
         for alert in await detection.observe(event):
             record = alert.to_json()
             record |= {"i": i, "t": t, "time": t}
             out.append(record)
-    return out
+    return Replay(out, order, detection)
