@@ -10,6 +10,7 @@ of what an attacker achieves. Legitimate cost is measured on the user's labelled
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,7 +168,7 @@ def _ece(p: Array, y: NDArray[Any], bins: int = 10) -> float:
     correct = p.argmax(axis=1) == y
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         inside = (conf > lo) & (conf <= hi) if lo > 0 else (conf >= lo) & (conf <= hi)
         if inside.any():
             total += inside.mean() * abs(conf[inside].mean() - correct[inside].mean())
