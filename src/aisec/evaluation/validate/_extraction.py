@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.ensemble import ExtraTreesClassifier
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.ensemble import ExtraTreesClassifier  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression, Ridge  # type: ignore[import-untyped]
+from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
+from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from aisec.evaluation.validate._stats import Estimate, auc, rate
 from aisec.evaluation.validate._targets import Array, Target
@@ -159,7 +159,7 @@ def _surrogates(x: Array, served: Array, returns_scores: bool, seed: int) -> lis
 def _predict(model: tuple[str, Any], x: Array) -> NDArray[Any]:
     kind, est = model
     if kind == "regress":
-        return np.asarray(est.predict(x)).argmax(axis=1)
+        return np.asarray(np.asarray(est.predict(x)).argmax(axis=1))
     return np.asarray(est.predict(x))
 
 

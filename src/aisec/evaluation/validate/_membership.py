@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import clone
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import roc_curve
+from sklearn.base import clone  # type: ignore[import-untyped]
+from sklearn.ensemble import RandomForestClassifier  # type: ignore[import-untyped]
+from sklearn.metrics import roc_curve  # type: ignore[import-untyped]
 
 from aisec.evaluation.validate._stats import Estimate, bootstrap, roc_metrics
 from aisec.evaluation.validate._targets import Array, Target
