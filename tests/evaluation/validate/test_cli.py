@@ -51,7 +51,7 @@ def test_validate_onnx_json_sarif_html_and_gate(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = files["root"]
-    key, _, _ = generate_keypair(root / "keys" / "ev.key")
+    generate_keypair(root / "keys" / "ev.key")
     db = f"sqlite:///{root / 'e.db'}"
     html = root / "report.html"
     gw = root / "hardening.yaml"
