@@ -94,6 +94,14 @@ def test_evasion_success_and_constraints(cancer: dict[str, Any]) -> None:
     assert locked.budgets[0][1].value == 0.0 and locked.constrained  # nothing may change
 
 
+def test_evasion_with_constant_features(digits: dict[str, Any]) -> None:
+    x, y, n = digits["x"], digits["y"], digits["n"]
+    assert (x[n].min(0) == x[n].max(0)).any()  # digits has always-blank pixels
+    t = CallableTarget(digits["regular"].predict_proba, D)
+    res = evasion(t, x[n], y[n], budgets=(0.5,), rows=3, max_iter=2, max_eval=50)
+    assert res.attacked == 3
+
+
 def test_validate_model_judges_limits(digits: dict[str, Any]) -> None:
     x, y, m, n = digits["x"], digits["y"], digits["m"], digits["n"]
     t = CallableTarget(digits["overfit"].predict_proba, D)

@@ -121,13 +121,19 @@ def evasion(
     correct = np.flatnonzero(classes[pred] == y)
     pick = rng.permutation(correct)[:rows]
     x0 = np.asarray(x[pick], dtype=np.float64)
+    if not len(pick):  # nothing classified correctly: nothing to evade, nothing measured
+        return EvasionResult(attack, 0, tuple((b, rate(0, 0)) for b in budgets), 0.0, False)
     span = np.where(sch.high > sch.low, sch.high - sch.low, 1.0)
 
     est = BlackBoxClassifier(
         lambda z: target.predict_proba(np.asarray(z, dtype=np.float64)),
         input_shape=(x.shape[1],),
         nb_classes=len(classes),
-        clip_values=(sch.low.astype(np.float32), sch.high.astype(np.float32)),
+        # ART needs min < max per feature; a constant feature gets a sliver of room
+        clip_values=(
+            sch.low.astype(np.float32),
+            np.maximum(sch.high, sch.low + 1e-3).astype(np.float32),
+        ),
     )
     before = target.queries
     mask = (~sch.immutable).astype(np.float32)
