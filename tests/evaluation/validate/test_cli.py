@@ -183,3 +183,15 @@ def test_skops_file_and_bad_input_exit_2(
         "--no-record",
     )
     assert code == 2 and "--model-digest" in err
+
+
+def test_gate_policy_validation_section_is_checked(tmp_path: Path) -> None:
+    from aisec.core.errors import FormatError as PolicyError
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nvalidation: {}\nevidence: {trusted-keys: [k.pub]}\n")
+    with pytest.raises(PolicyError, match="validation needs max, min or required-checks"):
+        load_policy(policy)
+    policy.write_text("version: 1\nvalidation: {max: {membership.auc: 0.6}}\n")
+    with pytest.raises(PolicyError, match="evidence"):
+        load_policy(policy)
