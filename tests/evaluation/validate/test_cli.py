@@ -195,3 +195,33 @@ def test_gate_policy_validation_section_is_checked(tmp_path: Path) -> None:
     policy.write_text("version: 1\nvalidation: {max: {membership.auc: 0.6}}\n")
     with pytest.raises(PolicyError, match="evidence"):
         load_policy(policy)
+
+
+def test_all_four_checks_on_a_kserve_endpoint(
+    cancer: dict[str, Any], files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from .test_targets import _Server
+
+    handler = type("H", (_Server,), {"model": cancer["biased"]})
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    digest = "sha256:" + "ef" * 32
+    try:
+        code, out, err = run(
+            capsys, "model", "validate", f"http://127.0.0.1:{srv.server_address[1]}",
+            "--protocol", "kserve-v2", "--model-name", "m", "--model-digest", digest,
+            "--data", str(files["data"]), "--label", "label", "--members", str(files["members"]),
+            "--drop", "group_copy", "--sensitive", "group_copy", *FAST, "--no-record",
+            "-f", "json", "--fail-on", "critical",
+        )  # fmt: skip
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["model_digest"] == digest and body["target"]["kind"] == "http"
+    assert not body["skipped"] and body["membership"] and body["evasion"] and body["fairness"]
+    assert body["metrics"]["fairness.group_copy.demographic_parity_difference"]["status"] == "fail"
