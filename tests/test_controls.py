@@ -32,7 +32,12 @@ from aisec.core.predicates.deployment import (
     SignaturePredicate,
 )
 from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict, TriageState
-from aisec.core.predicates.evaluation import CategoryResult, RedteamPredicate
+from aisec.core.predicates.evaluation import (
+    CategoryResult,
+    RedteamPredicate,
+    ValidationMetric,
+    ValidationPredicate,
+)
 from aisec.core.predicates.inference import AlertPredicate, GatewayConfigPredicate, RouteInfo
 from aisec.core.predicates.monitoring import (
     BomPredicate,
@@ -129,6 +134,15 @@ EXAMPLES: dict[str, Callable[[Control], Predicate]] = {
         transcripts_digest=d("transcripts"),
         confidence=0.95,
         categories={"jailbreak": CategoryResult(attempts=10, successes=0, rate=0.0, ci=(0, 0.3))},
+    ),
+    "evaluation/model-validation": lambda c: ValidationPredicate(
+        result=ControlResult.FAIL,
+        findings=_finding(c),
+        subjects=_subjects("model.onnx"),
+        model_digest=d("model.onnx"),
+        target_kind="onnx",
+        checks=("membership",),
+        metrics={"membership.auc": ValidationMetric(value=0.8, ci=(0.75, 0.85), limit=0.6)},
     ),
     "deployment/model-scan": lambda c: ScanPredicate(
         result=ControlResult.PASS,

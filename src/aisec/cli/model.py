@@ -122,3 +122,6 @@ def convert(source: Path, target: str, out: Path, overwrite: bool, opts: Control
         )
 
     opts.finish(result, text=text)
+
+
+import aisec.cli.model_validate  # noqa: E402, F401  - attaches `aisec model validate`

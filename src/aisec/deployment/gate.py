@@ -43,7 +43,7 @@ from aisec.core.predicates.deployment import (
     ScanPredicate,
 )
 from aisec.core.predicates.enums import GateDecisionKind, ScanVerdict, TriageState
-from aisec.core.predicates.evaluation import RedteamPredicate
+from aisec.core.predicates.evaluation import RedteamPredicate, ValidationPredicate
 from aisec.deployment._gate_rules import RULE_FOR_CHECK
 from aisec.deployment.gate_formats import detect_format
 from aisec.deployment.gate_policy import (
@@ -53,6 +53,7 @@ from aisec.deployment.gate_policy import (
     LoadedPolicy,
     RedteamPolicy,
     TriagePolicy,
+    ValidationPolicy,
 )
 from aisec.deployment.signing import DEFAULT_IGNORE_PATHS, _resolve_ignore, hash_model, verify_model
 
@@ -73,7 +74,7 @@ __all__ = [
 GATE_PREDICATE = GatePredicate.predicate_type()
 P = TypeVar("P", bound=Predicate)
 
-Check = Literal["input", "signature", "formats", "scan", "redteam", "data", "chain"]
+Check = Literal["input", "signature", "formats", "scan", "redteam", "validation", "data", "chain"]
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,8 @@ def check_deployment(
             reasons += _check_scan(files, evidence)
         if pol.redteam is not None:
             reasons += _check_redteam(model_digest, pol.redteam, loaded, evidence)
+        if pol.validation is not None:
+            reasons += _check_validation(model_digest, files, pol.validation, evidence)
         if pol.data is not None:
             for ds in pol.data.datasets:
                 reasons.append(_check_dataset(ds, pol.data.max_risk, evidence))
@@ -465,6 +468,46 @@ def _check_redteam(
         out.append(
             Reason("redteam", True, f"{len(cats)} categories below their limits for this model")
         )
+    return out
+
+
+def _check_validation(
+    model_digest: str, files: Sequence[FileVerdict], pol: ValidationPolicy, evidence: _Evidence
+) -> list[Reason]:
+    """The newest trusted validation of the folder's digest, else of one of its files."""
+    found: ValidationPredicate | None = None
+    why = ""
+    for digest in (model_digest, *(f.digest for f in files)):
+        found, reason = evidence.find(digest, ValidationPredicate, lambda _v: None)
+        why = why or reason
+        if found is not None:
+            break
+    if found is None:
+        return [Reason("validation", False, f"model {_abbrev(model_digest)}: {why}")]
+    out = [
+        Reason("validation", False, f"check {c!r} was not run")
+        for c in pol.required_checks
+        if c not in found.checks or not any(k.startswith(c + ".") for k in found.metrics)
+    ]
+    for name, limit in sorted(pol.max.items()):
+        m = found.metrics.get(name)
+        if m is None:
+            out.append(Reason("validation", False, f"metric {name!r} was not measured"))
+        elif math.isnan(m.ci[1]) or m.ci[1] > limit:
+            out.append(
+                Reason("validation", False, f"{name}: upper bound {m.ci[1]:.3f} is above {limit:g}")
+            )
+    for name, limit in sorted(pol.min.items()):
+        m = found.metrics.get(name)
+        if m is None:
+            out.append(Reason("validation", False, f"metric {name!r} was not measured"))
+        elif math.isnan(m.ci[0]) or m.ci[0] < limit:
+            out.append(
+                Reason("validation", False, f"{name}: lower bound {m.ci[0]:g} is below {limit:g}")
+            )
+    if not out:
+        n = len(pol.max) + len(pol.min)
+        out.append(Reason("validation", True, f"validation within {n} limits for this model"))
     return out
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "ScanPolicy",
     "SignaturePolicy",
     "TriagePolicy",
+    "ValidationPolicy",
     "load_policy",
     "parse_policy",
 ]
@@ -97,6 +98,24 @@ class RedteamPolicy(_Section):
         return value
 
 
+class ValidationPolicy(_Section):
+    """An ``evaluation/model-validation:v1`` attestation for this model (or one of its files)
+    whose metric intervals stay within limits: ``max`` bounds the upper end of a metric's
+    interval, ``min`` the lower end (``extraction.raw.queries_to_fidelity: 1000``)."""
+
+    max: dict[str, float] = Field(default_factory=dict)  # e.g. membership.auc: 0.6
+    min: dict[str, float] = Field(default_factory=dict)
+    required_checks: list[Literal["membership", "extraction", "evasion", "fairness"]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ValidationPolicy:
+        if not (self.max or self.min or self.required_checks):
+            raise ValueError("validation needs max, min or required-checks")
+        return self
+
+
 class DataPolicy(_Section):
     """A ``data/audit:v1`` attestation per training dataset digest, with risk below a limit."""
 
@@ -155,6 +174,7 @@ class GatePolicy(_Section):
     scan: ScanPolicy | None = None
     formats: FormatPolicy | None = None
     redteam: RedteamPolicy | None = None
+    validation: ValidationPolicy | None = None
     data: DataPolicy | None = None
     triage: TriagePolicy | None = None
     chain: ChainPolicy | None = None
@@ -164,7 +184,7 @@ class GatePolicy(_Section):
     def _needs_trusted_keys(self) -> GatePolicy:
         wants = [
             n
-            for n in ("scan", "redteam", "data", "triage", "chain")
+            for n in ("scan", "redteam", "validation", "data", "triage", "chain")
             if getattr(self, n) is not None
         ]
         if wants and self.evidence is None:
@@ -172,7 +192,8 @@ class GatePolicy(_Section):
                 f"{', '.join(wants)} need an 'evidence' section with 'trusted-keys' "
                 "(the keys attestations must be signed by)"
             )
-        if not any((self.signature, self.scan, self.formats, self.redteam, self.data, self.chain)):
+        required = (self.signature, self.scan, self.formats, self.redteam, self.validation)
+        if not any((*required, self.data, self.chain)):
             raise ValueError("the policy requires nothing: add signature, scan, formats, ...")
         return self
 

@@ -16,7 +16,7 @@ from aisec.core.predicates.deployment import (
     ScanPredicate,
     SignaturePredicate,
 )
-from aisec.core.predicates.evaluation import RedteamPredicate
+from aisec.core.predicates.evaluation import RedteamPredicate, ValidationPredicate
 from aisec.core.predicates.inference import AlertPredicate, GatewayConfigPredicate
 from aisec.core.predicates.monitoring import (
     BomPredicate,
@@ -49,6 +49,7 @@ MODELS: tuple[type[Predicate], ...] = (
     CheckpointVerifyPredicate,
     InfraCheckPredicate,
     RedteamPredicate,
+    ValidationPredicate,
     ScanPredicate,
     ConvertPredicate,
     SignaturePredicate,

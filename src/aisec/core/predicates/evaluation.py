@@ -9,7 +9,7 @@ from pydantic import ConfigDict
 from aisec.core.controls import ControlResult
 from aisec.core.predicates._base import Digest, Predicate, _Model
 
-__all__ = ["CategoryResult", "RedteamPredicate"]
+__all__ = ["CategoryResult", "RedteamPredicate", "ValidationMetric", "ValidationPredicate"]
 
 
 class CategoryResult(_Model):
@@ -49,3 +49,35 @@ class RedteamPredicate(Predicate):
         )
         result = ControlResult.FAIL if vulnerable else ControlResult.INCONCLUSIVE
         return {**data, "result": result.value}
+
+
+class ValidationMetric(_Model):
+    """One measured metric of a model validation: value, interval, limit and status
+    (``pass``: the interval is within the limit, ``fail``: it is wholly beyond it,
+    ``inconclusive``: it straddles it, ``measured``: no limit was set)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
+
+    value: float
+    ci: tuple[float, float]
+    limit: float | None = None
+    direction: str = "max"  # "max": lower is better; "min": higher is better
+    status: str = "measured"
+
+
+class ValidationPredicate(Predicate):
+    """A validation of one classifier (subjects: the model, by digest): membership inference,
+    extraction cost per hardening option, evasion robustness, fairness; ``metrics`` by name
+    (``membership.auc``, ``extraction.<option>.queries_to_fidelity``, ...)."""
+
+    STAGE: ClassVar[str] = "evaluation"
+    CONTROL: ClassVar[str] = "model-validation"
+    VERSION: ClassVar[int] = 1
+
+    model_digest: Digest
+    target_kind: str
+    data_digest: Digest | None = None
+    checks: tuple[str, ...]
+    metrics: dict[str, ValidationMetric]
+    served: str | None = None
+    hardening: dict[str, Any] | None = None
