@@ -43,6 +43,7 @@ def check_infra(
 ) -> InfraReport:
     """Run ``rules`` over every file; the files' own VPCs/subnets join the cluster range."""
     model, inputs = load_inputs(paths)
+    model.apply_precedence()
     ctx = (context or InfraContext()).with_networks(model.networks)
     findings = [f for rule in rules for f in rule.run(model, ctx)]
     return InfraReport(tuple(inputs), tuple(findings), ctx)

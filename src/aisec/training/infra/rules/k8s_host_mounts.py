@@ -33,7 +33,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-206",
     severity=Severity.HIGH,
-    title="Host mounts or host namespaces in an inference pod",
+    title="Host mounts or host namespaces in a pod",
     remediation="Serve from a read-only volume claim or an image layer; never share the "
     "node's file system, network or process namespace.",
     mappings=Mappings(

@@ -43,7 +43,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-204",
     severity=Severity.CRITICAL,
-    title="Privileged inference container",
+    title="Privileged container",
     remediation="Serving needs no privileges: drop all capabilities and forbid escalation.",
     mappings=CONTAINER,
     check=check,

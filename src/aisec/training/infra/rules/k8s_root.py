@@ -33,7 +33,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-205",
     severity=Severity.HIGH,
-    title="Inference container runs as root",
+    title="Container runs as root",
     remediation="Run serving as a non-root user and require it with runAsNonRoot.",
     mappings=CONTAINER,
     check=check,
