@@ -171,6 +171,16 @@ def verify(
     metavar="HOST_OR_CIDR",
     help="An endpoint the cluster may reach (model registry, logging); repeatable.",
 )
+@click.option(
+    "--context",
+    "context_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="YAML with cluster_cidrs, registry, logging, allow_egress, serving_endpoints "
+    "(the input queue and output endpoint: CIDRs, hosts or label maps) and admin_ports; "
+    "the flags add to it.",
+)
 @format_option(sarif=True)
 @output_option()
 @fail_on_option()
@@ -178,14 +188,19 @@ def infra_check(
     paths: tuple[Path, ...],
     cluster_cidr: tuple[str, ...],
     allow_egress: tuple[str, ...],
+    context_file: Path | None,
     fmt: OutputFormat,
     output: Path,
     fail_on: Severity,
 ) -> None:
-    """Check Terraform plans/state, AWS CLI JSON and Kubernetes manifests."""
+    """Check Terraform (.tf sources, plans, state), AWS / gcloud / az CLI JSON, Kubernetes
+    manifests and docker-compose files."""
     from aisec.training.infra import InfraContext, check_infra
 
-    context = InfraContext.build(cluster_cidr, allow_egress)
+    if context_file is not None:
+        context = InfraContext.from_file(context_file, cluster_cidr, allow_egress)
+    else:
+        context = InfraContext.build(cluster_cidr, allow_egress)
     report = check_infra(list(paths), context)
     with open_output(output) as fh:
         if fmt is OutputFormat.JSON:

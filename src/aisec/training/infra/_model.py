@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aisec.core.errors import InputError
@@ -376,6 +377,64 @@ class InfraContext:
             serving_cidrs=tuple(s_cidrs),
             serving_hosts=tuple(s_hosts),
             serving_selectors=selectors,
+        )
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        cluster_cidrs: Iterable[str] = (),
+        allow_egress: Iterable[str] = (),
+    ) -> InfraContext:
+        """``--context FILE``: one YAML with ``cluster_cidrs``, ``registry``, ``logging``,
+        ``allow_egress``, ``serving_endpoints`` (CIDRs, hosts or label maps) and
+        ``admin_ports`` (a list of ports or a map port -> name). Flags add to it."""
+        import yaml
+
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InputError("context file is not valid YAML", path=path) from exc
+        if not isinstance(doc, Mapping):
+            raise InputError("context file must be a YAML mapping", path=path)
+        known = {"cluster_cidrs", "registry", "logging", "allow_egress", "serving_endpoints",
+                 "admin_ports"}  # fmt: skip
+        unknown = sorted(str(k) for k in doc if k not in known)
+        if unknown:
+            raise InputError(f"unknown context key(s) {', '.join(unknown)}", path=path)
+
+        def items(key: str) -> list[Any]:
+            v = doc.get(key) or []
+            if not isinstance(v, list):
+                raise InputError(f"context key {key} must be a list", path=path)
+            return v
+
+        ports_raw = doc.get("admin_ports")
+        admin: dict[int, str] | None = None
+        if ports_raw is not None:
+            pairs = (
+                ports_raw.items()
+                if isinstance(ports_raw, Mapping)
+                else (
+                    (p, ADMIN_PORTS.get(int(p), f"port {p}") if str(p).isdigit() else "")
+                    for p in (ports_raw if isinstance(ports_raw, list) else [ports_raw])
+                )
+            )
+            admin = {}
+            for port, name in pairs:
+                if not str(port).isdigit() or not 0 < int(port) < 65536:
+                    raise InputError(f"admin port {port!r} is not a port number", path=path)
+                admin[int(port)] = str(name)
+        return cls.build(
+            [*map(str, items("cluster_cidrs")), *cluster_cidrs],
+            [
+                *map(str, items("registry") + items("logging") + items("allow_egress")),
+                *allow_egress,
+            ],
+            admin_ports=admin,
+            serving=items("serving_endpoints"),
         )
 
     def with_networks(self, networks: Sequence[Network]) -> InfraContext:
