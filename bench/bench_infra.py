@@ -53,18 +53,14 @@ STRICTER = re.compile(
 
 
 def corpus() -> list[tuple[Path, bool]]:
-    files = []
-    for rule in INFRA_RULES:
-        if rule.id == "AISEC-TRN-100":
-            continue  # unverifiable values are neither a detection nor a pass
-        for p in sorted((FIX / rule.fixture).glob("*")):
-            if p.name.startswith(("bad", "good")):
-                files.append((p, p.name.startswith("bad")))
-    for extra in ("compose", "serving_egress"):
-        for p in sorted((FIX / extra).glob("*")):
-            if p.name.startswith(("bad", "good")):
-                files.append((p, p.name.startswith("bad")))
-    return files
+    # unverifiable values (AISEC-TRN-100) are neither a detection nor a pass
+    folders = [r.fixture for r in INFRA_RULES if r.id != "AISEC-TRN-100"]
+    return [
+        (p, p.name.startswith("bad"))
+        for folder in (*folders, "compose", "serving_egress")
+        for p in sorted((FIX / folder).glob("*"))
+        if p.name.startswith(("bad", "good"))
+    ]
 
 
 def run_aisec(files: list[tuple[Path, bool]]) -> tuple[dict[Path, int], float]:
