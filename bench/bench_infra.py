@@ -109,7 +109,8 @@ def run_checkov(
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkov", default=shutil.which("checkov") or "/tmp/checkov-venv/bin/checkov")
+    venv = Path(tempfile.gettempdir()) / "checkov-venv" / "bin" / "checkov"
+    ap.add_argument("--checkov", default=shutil.which("checkov") or str(venv))
     ap.add_argument("--show", action="store_true", help="list Checkov's counted findings")
     args = ap.parse_args()
     files = corpus()
