@@ -145,3 +145,22 @@ def _write(data: object) -> Path:
     path = Path(tempfile.mkdtemp()) / "rules.json"
     path.write_text(json.dumps(data))
     return path
+
+
+def test_infra_check_records_a_signed_predicate(
+    tmp_path: Path, key_file: Path, sqlite_url: str, train_cli: None
+) -> None:
+    from aisec.core.digest import digest_file
+    from aisec.core.evidence import EvidenceStore
+    from aisec.core.predicates.training import InfraCheckPredicate
+
+    tf = FIXTURES / "unverified" / "bad.tf"
+    args = ["train", "infra-check", str(tf), "--record", "--key", str(key_file)]
+    assert main([*args, "--db", sqlite_url, "-o", str(tmp_path / "out.txt")]) == 0
+    with EvidenceStore.open(sqlite_url) as store:
+        [entry] = store.entries(predicate_type=InfraCheckPredicate.predicate_type())
+        statement = entry.envelope.statement()
+    pred = dict(statement.predicate)
+    assert pred["result"] == "unverified"  # the only finding is an unresolved value: no pass
+    assert pred["unverified"] and "var.admin_cidr" in pred["unverified"][0]
+    assert {s.digest for s in statement.subjects} == {digest_file(tf)}

@@ -33,7 +33,7 @@ from aisec.training.infra._terraform import (
     parse_terraform,
 )
 
-__all__ = ["InputSummary", "load_inputs"]
+__all__ = ["InputSummary", "expand_inputs", "load_inputs"]
 
 MAX_BYTES = 64 * 1024 * 1024
 _SUFFIXES = (".json", ".yaml", ".yml", ".tfstate", ".tf")
@@ -58,7 +58,8 @@ class InputSummary:
         return {"path": self.path, "format": self.format, "resources": self.resources}
 
 
-def _expand(paths: Iterable[Path]) -> list[Path]:
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """The files ``paths`` name (folders: their files of the known suffixes)."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -176,7 +177,7 @@ def load_inputs(paths: Iterable[Path]) -> tuple[InfraModel, list[InputSummary]]:
     """Parse every file (folders: their .json/.yaml/.yml/.tfstate files)."""
     model = InfraModel()
     summaries = []
-    files = _expand(paths)
+    files = expand_inputs(paths)
     if not files:
         raise InputError("no input files (expected Terraform JSON, AWS CLI JSON or YAML)")
     tf_dirs: dict[Path, list[Path]] = {}
