@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 try:
     from aisec.training.infra import INFRA_RULES, InfraContext, check_infra
@@ -63,14 +64,22 @@ def corpus() -> list[tuple[Path, bool]]:
     ]
 
 
-def run_aisec(files: list[tuple[Path, bool]]) -> tuple[dict[Path, int], float]:
+def run_aisec(
+    files: list[tuple[Path, bool]], context: InfraContext | None = None
+) -> tuple[dict[Path, int], float]:
     serving = InfraContext.from_file(FIX / "serving_egress" / "context.yaml")
     t0 = time.perf_counter()
     out = {}
     for p, _ in files:
-        ctx = serving if p.parent.name == "serving_egress" else CONTEXT
+        ctx = context or (serving if p.parent.name == "serving_egress" else CONTEXT)
         out[p] = sum(f.id != "AISEC-TRN-100" for f in check_infra([p], ctx).findings)
     return out, time.perf_counter() - t0
+
+
+def eval_set(folder: Path) -> list[tuple[Path, bool]]:
+    """The generated second set (bench/gen_infra_eval.py): TRUTH.json, file -> rule."""
+    truth = json.loads((folder / "TRUTH.json").read_text())
+    return [(folder / name, rule is not None) for name, rule in sorted(truth.items())]
 
 
 def run_checkov(
@@ -99,10 +108,10 @@ def run_checkov(
             name = str(c.get("check_name", ""))
             if RELEVANT.search(name) and not STRICTER.search(name):
                 p = where.get(str(c.get("file_path", "")))
-                if p is not None:
+                if p is not None and p in out:
                     out[p] += 1
                     if show:
-                        print(f"  checkov {p.relative_to(FIX)}: {c.get('check_id')} "
+                        print(f"  checkov {p.parent.name}/{p.name}: {c.get('check_id')} "
                               f"{c.get('check_name')}")  # fmt: skip
     return out, elapsed
 
@@ -112,10 +121,26 @@ def main() -> None:
     venv = Path(tempfile.gettempdir()) / "checkov-venv" / "bin" / "checkov"
     ap.add_argument("--checkov", default=shutil.which("checkov") or str(venv))
     ap.add_argument("--show", action="store_true", help="list Checkov's counted findings")
+    ap.add_argument("--seed", type=int, default=7, help="seed of the generated second set")
     args = ap.parse_args()
-    files = corpus()
+    with tempfile.TemporaryDirectory() as d:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from gen_infra_eval import generate
+
+        generate(Path(d), seed=args.seed)
+        ctx = InfraContext.from_file(Path(d) / "context.yaml")
+        for title, files, context in (
+            ("rule fixtures", corpus(), None),
+            (f"generated speech-platform set (seed {args.seed})", eval_set(Path(d)), ctx),
+        ):
+            print(f"== {title}")
+            table(files, context, args)
+            print()
+
+
+def table(files: list[tuple[Path, bool]], context: InfraContext | None, args: Any) -> None:
     bad = sum(b for _, b in files)
-    rows = [("aisec infra-check", *run_aisec(files))]
+    rows = [("aisec infra-check", *run_aisec(files, context))]
     if Path(args.checkov).exists():
         rows.append(("Checkov 3.3.30", *run_checkov(args.checkov, files, args.show)))
     else:
@@ -132,9 +157,12 @@ def main() -> None:
         (d0, f0, t0), (d1, f1, t1) = stats
         print(f"\nratios aisec/Checkov: detected {d0 / d1:.2f}x, time {t0 / t1:.2f}x, "
               f"false positives {f0} vs {f1}")  # fmt: skip
-    missed = [p.relative_to(FIX) for p, b in files if b and not rows[0][1][p]]
+    missed = [p.parent.name + "/" + p.name for p, b in files if b and not rows[0][1][p]]
     if missed:
-        print("aisec missed:", ", ".join(map(str, missed)))
+        print("aisec missed:", ", ".join(missed))
+    wrong = [p.parent.name + "/" + p.name for p, b in files if not b and rows[0][1][p]]
+    if wrong:
+        print("aisec false positives:", ", ".join(wrong))
 
 
 if __name__ == "__main__":
