@@ -164,3 +164,13 @@ def test_infra_check_records_a_signed_predicate(
     assert pred["result"] == "unverified"  # the only finding is an unresolved value: no pass
     assert pred["unverified"] and "var.admin_cidr" in pred["unverified"][0]
     assert {s.digest for s in statement.subjects} == {digest_file(tf)}
+
+
+def test_a_deny_aimed_at_tagged_instances_does_not_hide_the_allow() -> None:
+    good = FIXTURES / "ingress_anywhere" / "good_gcloud.json"
+    data = json.loads(good.read_text())
+    for rule in data:
+        if rule["name"] == "deny-serve-ports":
+            rule["targetTags"] = ["canary"]
+    ctx = InfraContext.build([], ["10.99.0.0/24"])
+    assert {f.id for f in check_infra([_write(data)], ctx).findings} == {"AISEC-TRN-102"}

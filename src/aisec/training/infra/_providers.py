@@ -357,14 +357,18 @@ def _gcp_firewall(
         return []
     priority = v.get("priority")
     prio = priority if isinstance(priority, int) else 1000
+    targeted = any(v.get(k) for k in ("target_tags", "target_service_accounts"))
     out: list[NetRule] = []
     for action in ("allow", "deny"):
+        # a deny aimed at some instances (tags, service accounts) shadows nothing here:
+        # the allow still reaches the others
+        g = f"{group}#targeted" if action == "deny" and targeted else group
         for block in _list(v.get(action)):
             if not isinstance(block, Mapping):
                 continue
             proto = _proto(block.get("protocol"))
             out.extend(
-                NetRule(file, address, direction, proto, ports, cidrs, style, group, action, prio)
+                NetRule(file, address, direction, proto, ports, cidrs, style, g, action, prio)
                 for ports in _port_specs(_list(block.get("ports")) or ["*"])
             )
     return out
@@ -435,6 +439,8 @@ def parse_gcloud(doc: Sequence[Any], file: str) -> InfraModel:
                 "priority": item.get("priority"),
                 "source_ranges": item.get("sourceRanges"),
                 "destination_ranges": item.get("destinationRanges"),
+                "target_tags": item.get("targetTags"),
+                "target_service_accounts": item.get("targetServiceAccounts"),
                 "allow": [
                     {"protocol": a.get("IPProtocol"), "ports": a.get("ports")}
                     for a in _list(item.get("allowed"))
@@ -470,7 +476,7 @@ def parse_gcloud(doc: Sequence[Any], file: str) -> InfraModel:
                         )
                     )
     # gcloud lists the rules, not the implied allow-egress rule of each network
-    for net in sorted({r.group for r in model.net_rules}):
+    for net in sorted({r.group.split("#")[0] for r in model.net_rules}):
         model.net_rules.append(
             NetRule(
                 file,
