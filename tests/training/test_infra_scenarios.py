@@ -174,3 +174,12 @@ def test_a_deny_aimed_at_tagged_instances_does_not_hide_the_allow() -> None:
             rule["targetTags"] = ["canary"]
     ctx = InfraContext.build([], ["10.99.0.0/24"])
     assert {f.id for f in check_infra([_write(data)], ctx).findings} == {"AISEC-TRN-102"}
+
+
+def test_compose_fixes_are_in_compose_form() -> None:
+    fixes = {
+        f.id: f.evidence["fix"] for f in check_infra([FIXTURES / "compose" / "bad.yaml"]).findings
+    }
+    assert fixes["AISEC-TRN-205"] == 'user: "10001:10001"'
+    assert "./models:/models:ro" in fixes["AISEC-TRN-203"]
+    assert "securityContext" not in fixes["AISEC-TRN-204"] and "cap_drop" in fixes["AISEC-TRN-204"]

@@ -44,7 +44,10 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     f"{w.role}, container {container_name(c)!r}: literal secret values in env "
                     f"{', '.join(names)}",
                     f"env: {', '.join(f'{n}: <literal>' for n in names)}",
-                    "env:\n"
+                    "secrets: [<name>]  # mounted at /run/secrets/<name>; pass "
+                    "the file path, not the value"
+                    if w.kind == "ComposeService"
+                    else "env:\n"
                     + "".join(
                         f"- name: {n}\n  valueFrom:\n    secretKeyRef:\n"
                         f"      name: <secret>\n      key: {n.lower()}\n"

@@ -24,7 +24,10 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                 w.address,
                 "; ".join(problems),
                 "; ".join(problems),
-                "hostNetwork: false\nhostPID: false\nhostIPC: false\nvolumes:\n"
+                "# no network_mode/pid/ipc: host; no bind mount of host system paths\n"
+                "volumes:\n  - <weights volume>:/models:ro"
+                if w.kind == "ComposeService"
+                else "hostNetwork: false\nhostPID: false\nhostIPC: false\nvolumes:\n"
                 "- name: <volume>\n  persistentVolumeClaim:\n    claimName: <weights claim>\n"
                 "    readOnly: true",
             )

@@ -27,7 +27,8 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     "neither runAsNonRoot: true nor a non-zero runAsUser "
                     "(the image's user, often root)"
                 )
-            yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, FIX)
+            fix = 'user: "10001:10001"' if w.kind == "ComposeService" else FIX
+            yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, fix)
 
 
 RULE = infra_rule(

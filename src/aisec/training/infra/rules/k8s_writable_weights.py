@@ -45,7 +45,9 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     w.address,
                     f"container {container_name(c)!r} mounts volume {name!r} at {path} writable",
                     f"volumeMounts: - name: {name}, mountPath: {path}",
-                    f"volumeMounts:\n- name: {name}\n  mountPath: {path}\n  readOnly: true",
+                    f"volumes:\n  - {name}:{path}:ro"
+                    if w.kind == "ComposeService"
+                    else f"volumeMounts:\n- name: {name}\n  mountPath: {path}\n  readOnly: true",
                 )
 
 
