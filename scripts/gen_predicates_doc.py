@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write docs/predicates.md from the predicate models (``--check``: exit 1 when it differs).
 
-    python scripts/gen_predicates_doc.py
-    python scripts/gen_predicates_doc.py --check
+python scripts/gen_predicates_doc.py
+python scripts/gen_predicates_doc.py --check
 """
 
 from __future__ import annotations

@@ -23,19 +23,37 @@ def _fixture(rule_fixture: str, kind: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("rule", INFRA_RULES, ids=lambda r: r.id)
-def test_bad_fixture_fires_exactly_its_rule(rule: infra.InfraCheck) -> None:
-    report = check_infra([_fixture(rule.fixture, "bad")], CONTEXT)
-    assert {f.id for f in report.findings} == {rule.id}
+def _cases(kind: str) -> list[tuple[infra.InfraCheck, Path]]:
+    """Every rule's ``bad*``/``good*`` files: one per provider or input format."""
+    return [(r, p) for r in INFRA_RULES for p in sorted((FIXTURES / r.fixture).glob(f"{kind}*"))]
+
+
+def _case_id(case: object) -> str:
+    return f"{case[0].id}-{case[1].name}" if isinstance(case, tuple) else str(case)
+
+
+@pytest.mark.parametrize("case", _cases("bad"), ids=_case_id)
+def test_bad_fixture_fires_exactly_its_rule(case: tuple[infra.InfraCheck, Path]) -> None:
+    rule, path = case
+    report = check_infra([path], CONTEXT)
+    assert report.findings and {f.id for f in report.findings} == {rule.id}, [
+        (f.id, f.detail) for f in report.findings
+    ]
     for f in report.findings:
         assert f.evidence["resource"] and f.evidence["fix"] and f.evidence["current"]
         assert f.evidence["file"] == f.subject.path
         assert f.detail.startswith(f.evidence["resource"])
 
 
-@pytest.mark.parametrize("rule", INFRA_RULES, ids=lambda r: r.id)
-def test_good_fixture_is_clean(rule: infra.InfraCheck) -> None:
-    assert check_infra([_fixture(rule.fixture, "good")], CONTEXT).findings == ()
+@pytest.mark.parametrize("case", _cases("good"), ids=_case_id)
+def test_good_fixture_is_clean(case: tuple[infra.InfraCheck, Path]) -> None:
+    findings = check_infra([case[1]], CONTEXT).findings
+    assert findings == (), [(f.id, f.detail) for f in findings]
+
+
+def test_every_rule_has_bad_and_good_fixtures() -> None:
+    for r in INFRA_RULES:
+        assert any(c[0] is r for c in _cases("bad")) and any(c[0] is r for c in _cases("good"))
 
 
 def test_rules_are_registered_once_with_metadata() -> None:

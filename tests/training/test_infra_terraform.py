@@ -133,3 +133,64 @@ def test_state_json_and_raw_tfstate_shapes(tmp_path: Path) -> None:
     shown = tmp_path / "state.json"
     shown.write_text(json.dumps(state))
     assert _found(shown) == SIX
+
+
+PROVIDER = (
+    'provider "aws" {\n  region = "eu-west-1"\n  access_key = "test"\n  secret_key = "test"\n'
+    "  skip_credentials_validation = true\n  skip_requesting_account_id = true\n"
+    "  skip_metadata_api_check = true\n}\n"
+)
+
+
+def test_hcl_fixtures_are_canonical_terraform() -> None:
+    """Every .tf fixture is what ``terraform fmt`` writes (so real Terraform parses it)."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on this machine")
+    done = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-list=true", str(TF.parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bad_eip.tf", "good_eip.tf"])
+def test_hcl_and_the_real_plan_agree(name: str, tmp_path: Path) -> None:
+    """The same AWS sources read as HCL and as the plan terraform makes from them."""
+    terraform = shutil.which("terraform")
+    if terraform is None or not MIRROR.is_dir():
+        pytest.skip("terraform or the local AWS provider mirror is not on this machine")
+    source = TF.parent / "public_ip" / name
+    work = tmp_path / "module"
+    work.mkdir()
+    (work / "main.tf").write_text(source.read_text() + PROVIDER)
+    rc = tmp_path / "terraformrc"
+    rc.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n'
+        '  direct {\n    exclude = ["*/*/*"]\n  }\n}\n'
+    )
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "TF_IN_AUTOMATION": "1"}
+    env["CHECKPOINT_DISABLE"] = "1"
+    for cmd in (
+        [terraform, "init", "-input=false", "-no-color"],
+        [terraform, "plan", "-input=false", "-refresh=false", "-lock=false", "-out=tfplan"],
+    ):
+        done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-2000:]
+    shown = subprocess.run(
+        [terraform, "show", "-json", "tfplan"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    plan = tmp_path / "plan.json"
+    plan.write_text(shown.stdout)
+    assert _found(plan) == _found(source)

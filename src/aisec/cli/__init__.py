@@ -42,6 +42,12 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "ray": "ray",
     "torch": "torch",
     "h5py": "h5",
+    "hcl2": "infra",
+    "art": "validate",
+    "fairlearn": "validate",
+    "onnxruntime": "validate",
+    "skops": "validate",
+    "skl2onnx": "validate",
 }
 
 # Where a module is in several extras, the one that matches the command wins.

@@ -8,7 +8,9 @@ import click
 
 from aisec.cli._common import (
     EXIT_FINDINGS,
+    ControlOptions,
     OutputFormat,
+    control_options,
     db_option,
     fail_on_option,
     format_option,
@@ -24,7 +26,6 @@ from aisec.core.findings import (
     Finding,
     Severity,
     exceeds,
-    findings_to_json,
     findings_to_sarif,
     render_findings_text,
 )
@@ -171,34 +172,39 @@ def verify(
     metavar="HOST_OR_CIDR",
     help="An endpoint the cluster may reach (model registry, logging); repeatable.",
 )
-@format_option(sarif=True)
-@output_option()
-@fail_on_option()
+@click.option(
+    "--context",
+    "context_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="YAML with cluster_cidrs, registry, logging, allow_egress, serving_endpoints "
+    "(the input queue and output endpoint: CIDRs, hosts or label maps) and admin_ports; "
+    "the flags add to it.",
+)
+@control_options()
 def infra_check(
     paths: tuple[Path, ...],
     cluster_cidr: tuple[str, ...],
     allow_egress: tuple[str, ...],
-    fmt: OutputFormat,
-    output: Path,
-    fail_on: Severity,
+    context_file: Path | None,
+    opts: ControlOptions,
 ) -> None:
-    """Check Terraform plans/state, AWS CLI JSON and Kubernetes manifests."""
+    """Check Terraform (.tf sources, plans, state), AWS / gcloud / az CLI JSON, Kubernetes
+    manifests and docker-compose files."""
     from aisec.training.infra import InfraContext, check_infra
 
-    context = InfraContext.build(cluster_cidr, allow_egress)
+    if context_file is not None:
+        context = InfraContext.from_file(context_file, cluster_cidr, allow_egress)
+    else:
+        context = InfraContext.build(cluster_cidr, allow_egress)
     report = check_infra(list(paths), context)
-    with open_output(output) as fh:
-        if fmt is OutputFormat.JSON:
-            doc = findings_to_json(report.findings)
-            doc["inputs"] = [i.to_json() for i in report.inputs]
-            write_json(doc, fh)
-        elif fmt is OutputFormat.SARIF:
-            write_json(findings_to_sarif(report.findings), fh)
-        else:
-            render_findings_text(report.findings, stdout_console(fh))
     kinds = ", ".join(f"{i.path} ({i.format}, {i.resources} resources)" for i in report.inputs)
-    stderr_console().print(f"checked {kinds}: {len(report.findings)} findings", markup=False)
-    _exit_on(report.findings, fail_on)
+    opts.finish(
+        report,
+        text=lambda con: render_findings_text(list(report.findings), con),
+        summary=f"checked {kinds}: {len(report.findings)} findings, {report.result.value}",
+    )
 
 
 def _exit_on(findings: tuple[Finding, ...], fail_on: Severity) -> None:

@@ -16,23 +16,27 @@ from typing import Any
 import yaml
 
 from aisec.core.errors import FormatError, InputError
+from aisec.training.infra._compose import is_compose, parse_compose
+from aisec.training.infra._k8s_net import parse_k8s_extra
 from aisec.training.infra._model import (
     InfraModel,
     NetPolicy,
     ServiceAccount,
     Workload,
 )
+from aisec.training.infra._providers import is_az_cli, is_gcloud, parse_az_cli, parse_gcloud
 from aisec.training.infra._terraform import (
     is_aws_cli,
     is_terraform,
     parse_aws_cli,
+    parse_hcl,
     parse_terraform,
 )
 
-__all__ = ["InputSummary", "load_inputs"]
+__all__ = ["InputSummary", "expand_inputs", "load_inputs"]
 
 MAX_BYTES = 64 * 1024 * 1024
-_SUFFIXES = (".json", ".yaml", ".yml", ".tfstate")
+_SUFFIXES = (".json", ".yaml", ".yml", ".tfstate", ".tf")
 _POD_PATHS = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -54,7 +58,8 @@ class InputSummary:
         return {"path": self.path, "format": self.format, "resources": self.resources}
 
 
-def _expand(paths: Iterable[Path]) -> list[Path]:
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """The files ``paths`` name (folders: their files of the known suffixes)."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -164,6 +169,7 @@ def parse_k8s(docs: list[Mapping[str, Any]], file: str) -> InfraModel:
             model.service_accounts.append(
                 ServiceAccount(file, ns, name, auto if isinstance(auto, bool) else None)
             )
+    parse_k8s_extra(docs, file, model)
     return model
 
 
@@ -171,23 +177,45 @@ def load_inputs(paths: Iterable[Path]) -> tuple[InfraModel, list[InputSummary]]:
     """Parse every file (folders: their .json/.yaml/.yml/.tfstate files)."""
     model = InfraModel()
     summaries = []
-    files = _expand(paths)
+    files = expand_inputs(paths)
     if not files:
         raise InputError("no input files (expected Terraform JSON, AWS CLI JSON or YAML)")
+    tf_dirs: dict[Path, list[Path]] = {}
     for path in files:
+        if path.suffix.lower() == ".tf":
+            tf_dirs.setdefault(path.parent, []).append(path)
+    visited: set[Path] = set()
+    for folder in sorted(tf_dirs, key=lambda d: len(d.resolve().parts)):
+        # a folder of .tf files is one module; a local child module is read through its
+        # caller (with the caller's arguments), not again on its own
+        if folder.resolve() in visited:
+            continue
+        part = parse_hcl(folder, sorted(tf_dirs[folder]), visited)
+        model.extend(part)
+        summaries.append(InputSummary(str(folder), "terraform-hcl", part.size()))
+    for path in files:
+        if path.suffix.lower() == ".tf":
+            continue
         docs = _parse(path, _read(path))
         shown = str(path)
         if len(docs) == 1 and is_terraform(docs[0]):
             part, fmt = parse_terraform(docs[0], shown), "terraform"
         elif len(docs) == 1 and is_aws_cli(docs[0]):
             part, fmt = parse_aws_cli(docs[0], shown), "aws-cli"
+        elif len(docs) == 1 and is_gcloud(docs[0]):
+            part, fmt = parse_gcloud(docs[0], shown), "gcloud"
+        elif len(docs) == 1 and is_az_cli(docs[0]):
+            part, fmt = parse_az_cli(docs[0], shown), "az-cli"
+        elif len(docs) == 1 and is_compose(docs[0]):
+            part, fmt = parse_compose(docs[0], shown), "docker-compose"
         elif docs and (k8s := _k8s_docs(docs)) is not None:
             part, fmt = parse_k8s(k8s, shown), "kubernetes"
         else:
             raise FormatError(
-                "unknown format: expected a Terraform plan or state (terraform show -json), "
-                "AWS CLI JSON (describe-security-groups/-vpcs/-subnets/-instances) or "
-                "Kubernetes manifests",
+                "unknown format: expected Terraform (.tf, plan or state JSON), AWS CLI JSON "
+                "(describe-security-groups/-vpcs/-subnets/-instances), gcloud JSON "
+                "(compute firewall-rules/instances list), az CLI JSON (network nsg/public-ip "
+                "list), Kubernetes manifests or a docker-compose file",
                 path=path,
             )
         model.extend(part)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from aisec.training.infra._model import (
@@ -16,15 +17,17 @@ from aisec.training.infra._model import (
     Node,
     Storage,
 )
+from aisec.training.infra._providers import Resource as _Resource
+from aisec.training.infra._providers import extra_aws, parse_azure, parse_gcp, unverified
 
-__all__ = ["is_aws_cli", "is_terraform", "parse_aws_cli", "parse_terraform"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Resource:
-    address: str
-    type: str
-    values: Mapping[str, Any]
+__all__ = [
+    "is_aws_cli",
+    "is_terraform",
+    "parse_aws_cli",
+    "parse_hcl",
+    "parse_resources",
+    "parse_terraform",
+]
 
 
 def is_terraform(doc: Any) -> bool:
@@ -112,7 +115,18 @@ def parse_terraform(doc: Mapping[str, Any], file: str) -> InfraModel:
         resources = list(_module_resources((doc.get("values") or {}).get("root_module")))
     else:
         resources = list(_state_v4_resources(doc))
-    refs = _config_references(doc)
+    return parse_resources(resources, _config_references(doc), file)
+
+
+def parse_resources(
+    resources: Sequence[_Resource], refs: Mapping[str, set[str]], file: str
+) -> InfraModel:
+    """The normalised model of Terraform resources from a plan, a state or HCL sources.
+
+    ``refs`` maps a resource's address (without index) to the addresses its
+    configuration refers to; each resource's own ``file`` wins over ``file``.
+    """
+    resources = [r if r.file else dataclasses.replace(r, file=file) for r in resources]
     model = InfraModel()
     encrypted_buckets = _encrypted_buckets(resources, refs)
     ebs_default = any(
@@ -120,7 +134,7 @@ def parse_terraform(doc: Mapping[str, Any], file: str) -> InfraModel:
         for r in resources
     )
     for r in resources:
-        v = r.values
+        v, file = r.values, r.file
         if r.type == "aws_security_group":
             for direction in ("ingress", "egress"):
                 for block in v.get(direction) or []:
@@ -150,6 +164,18 @@ def parse_terraform(doc: Mapping[str, Any], file: str) -> InfraModel:
             model.storages.extend(_template_volumes(file, r, ebs_default))
         elif r.type == "aws_eip" and (v.get("instance") or v.get("network_interface")):
             model.nodes.append(Node(file, r.address, "an Elastic IP attached", public=True))
+        elif r.type == "aws_eip_association":
+            target = _target(refs, r, ("aws_instance.", "aws_network_interface."))
+            model.nodes.append(
+                Node(
+                    file,
+                    r.address,
+                    f"an Elastic IP associated with {target} after it was created",
+                    public=True,
+                    fix="# remove the aws_eip_association (and the aws_eip); reach the node "
+                    "through SSM or a private load balancer",
+                )
+            )
         elif r.type == "aws_ebs_volume":
             ok = v.get("encrypted") is True or ebs_default
             model.storages.append(Storage(file, r.address, "volume", ok, "encrypted = false"))
@@ -163,7 +189,22 @@ def parse_terraform(doc: Mapping[str, Any], file: str) -> InfraModel:
             model.storages.append(
                 Storage(file, r.address, "bucket", ok, "no server-side encryption configuration")
             )
+    extra_aws(resources, refs, model)
+    parse_gcp(resources, refs, model)
+    parse_azure(resources, refs, model)
+    model.unverified.extend(unverified(resources))
     return model
+
+
+def _target(refs: Mapping[str, set[str]], r: _Resource, prefixes: tuple[str, ...]) -> str:
+    found = sorted(
+        {
+            x.removesuffix(".id")
+            for x in refs.get(r.address.split("[")[0], set())
+            if x.startswith(prefixes) or any(f".{p}" in x for p in prefixes)
+        }
+    )
+    return found[0] if found else "a node"
 
 
 def _net(text: Any) -> IPNet | None:
@@ -294,6 +335,18 @@ def _template_volumes(file: str, r: _Resource, ebs_default: bool) -> list[Storag
                     Storage(file, r.address, "volume", ok, "block_device_mappings.ebs.encrypted")
                 )
     return out
+
+
+def parse_hcl(
+    folder: Path, files: list[Path] | None = None, visited: set[Path] | None = None
+) -> InfraModel:
+    """Terraform HCL sources (a module folder, its local child modules, or some .tf files)."""
+    from aisec.training.infra._hcl import load_hcl_module
+
+    found = load_hcl_module(folder, files=files, visited=visited)
+    resources = [_Resource(h.address, h.type, h.values, h.file) for h in found]
+    refs = {h.address: set(h.refs) for h in found}
+    return parse_resources(resources, refs, str(folder))
 
 
 # ---------------------------------------------------------------------------- AWS CLI JSON

@@ -10,10 +10,12 @@ from __future__ import annotations
 from aisec.training.infra.rules import (
     egress_all,
     egress_port,
+    exposed_admin,
     ingress_admin,
     ingress_anywhere,
     ingress_outside,
     k8s_egress_open,
+    k8s_env_secrets,
     k8s_host_mounts,
     k8s_network_policy,
     k8s_privileged,
@@ -21,7 +23,9 @@ from aisec.training.infra.rules import (
     k8s_sa_token,
     k8s_writable_weights,
     public_ip,
+    public_storage,
     unencrypted_storage,
+    unverified,
 )
 from aisec.training.infra.rules._base import Hit, InfraCheck
 
@@ -35,6 +39,9 @@ INFRA_RULES: tuple[InfraCheck, ...] = (
     egress_port.RULE,
     public_ip.RULE,
     unencrypted_storage.RULE,
+    public_storage.RULE,
+    exposed_admin.RULE,
+    unverified.RULE,
     k8s_network_policy.RULE,
     k8s_egress_open.RULE,
     k8s_writable_weights.RULE,
@@ -42,4 +49,5 @@ INFRA_RULES: tuple[InfraCheck, ...] = (
     k8s_root.RULE,
     k8s_host_mounts.RULE,
     k8s_sa_token.RULE,
+    k8s_env_secrets.RULE,
 )

@@ -1,4 +1,5 @@
-"""SSH or RDP reachable from outside the training cluster, e.g. a bastion's single /32."""
+"""Admin ports (SSH, RDP, Kubernetes API, etcd, kubelet, ...) reachable from outside the
+training cluster, e.g. a bastion's single /32. The list is ``InfraContext.admin_ports``."""
 
 from __future__ import annotations
 
@@ -14,18 +15,16 @@ from aisec.training.infra.rules._base import (
     net_fix,
 )
 
-ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
-
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
     for r in model.net_rules:
         if r.direction != "ingress":
             continue
-        ports = [p for p in ADMIN_PORTS if r.covers_port(p)]
+        ports = [p for p in sorted(context.admin_ports) if r.covers_port(p)]
         outside = [c for c in r.cidrs if c not in ANYWHERE and not context.inside_cluster(c)]
         if not ports or not outside:
             continue
-        names = "/".join(ADMIN_PORTS[p] for p in ports)
+        names = ", ".join(f"{context.admin_ports[p]} ({p})" for p in ports)
         sources = ", ".join(str(c) for c in outside)
         yield Hit(
             r.file,
@@ -39,7 +38,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-101",
     severity=Severity.HIGH,
-    title="SSH/RDP to training nodes from outside the cluster",
+    title="Admin ports of training nodes reachable from outside the cluster",
     remediation="Delete the rule and reach nodes through SSM Session Manager or a "
     "short-lived, audited path; if nodes need SSH among themselves (MPI), allow only the "
     "cluster's own range.",

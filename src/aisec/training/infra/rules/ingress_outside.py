@@ -13,12 +13,11 @@ from aisec.training.infra.rules._base import (
     infra_rule,
     net_fix,
 )
-from aisec.training.infra.rules.ingress_admin import ADMIN_PORTS
 
 
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
     for r in model.net_rules:
-        if r.direction != "ingress" or any(r.covers_port(p) for p in ADMIN_PORTS):
+        if r.direction != "ingress" or any(r.covers_port(p) for p in context.admin_ports):
             continue  # admin ports are AISEC-TRN-101's
         outside = [c for c in r.cidrs if c not in ANYWHERE and not context.inside_cluster(c)]
         if not outside:

@@ -38,10 +38,45 @@ def _problem(rule: Any, context: InfraContext) -> str | None:
     return None
 
 
+def _serving_problem(rule: Any, context: InfraContext) -> str | None:
+    """With the serving endpoints declared, every peer must be one of them (or DNS)."""
+    if not isinstance(rule, Mapping) or _dns_only(rule):
+        return None
+    for peer in rule.get("to") or []:
+        if not isinstance(peer, Mapping):
+            continue
+        block = peer.get("ipBlock")
+        if isinstance(block, Mapping):
+            try:
+                net = ipaddress.ip_network(str(block.get("cidr")), strict=False)
+            except ValueError:
+                continue
+            ok = list(context.serving_cidrs) + list(context.allow_cidrs)
+            if not any(net.version == o.version and net.subnet_of(o) for o in ok):  # type: ignore[arg-type]
+                return f"ipBlock {net} is not the input queue or output endpoint"
+            continue
+        labels: dict[str, str] = {}
+        for key in ("podSelector", "namespaceSelector"):
+            sel = peer.get(key)
+            if isinstance(sel, Mapping) and isinstance(sel.get("matchLabels"), Mapping):
+                labels.update({str(k): str(v) for k, v in sel["matchLabels"].items()})
+        if not any(
+            all(labels.get(k) == v for k, v in want.items()) for want in context.serving_selectors
+        ):
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "any pod"
+            return f"pods {shown} are not the input queue or output endpoint"
+    return None
+
+
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
     for p in model.policies:
+        serving = context.serving_declared and any(
+            p.selects(w) and w.kind not in ("Job", "CronJob") for w in model.workloads
+        )
         for i, rule in enumerate(p.spec.get("egress") or []):
             problem = _problem(rule, context)
+            if problem is None and serving:
+                problem = _serving_problem(rule, context)
             if problem is None:
                 continue
             allowed = [str(c) for c in context.allow_cidrs] or ["<registry/logging CIDR>"]

@@ -24,7 +24,10 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                 w.address,
                 "; ".join(problems),
                 "; ".join(problems),
-                "hostNetwork: false\nhostPID: false\nhostIPC: false\nvolumes:\n"
+                "# no network_mode/pid/ipc: host; no bind mount of host system paths\n"
+                "volumes:\n  - <weights volume>:/models:ro"
+                if w.kind == "ComposeService"
+                else "hostNetwork: false\nhostPID: false\nhostIPC: false\nvolumes:\n"
                 "- name: <volume>\n  persistentVolumeClaim:\n    claimName: <weights claim>\n"
                 "    readOnly: true",
             )
@@ -33,7 +36,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-206",
     severity=Severity.HIGH,
-    title="Host mounts or host namespaces in an inference pod",
+    title="Host mounts or host namespaces in a pod",
     remediation="Serve from a read-only volume claim or an image layer; never share the "
     "node's file system, network or process namespace.",
     mappings=Mappings(

@@ -1,5 +1,6 @@
-"""Inference pods that no NetworkPolicy restricts: they can reach (and be reached from)
-anything, far beyond what serving needs."""
+"""Pods that no NetworkPolicy restricts: they can reach (and be reached from) anything.
+The finding names the workload's kind (a Job is a training or data job, not serving). A
+docker-compose service is restricted only when all its networks are ``internal``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from aisec.training.infra.rules._base import Hit, infra_rule
 def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
     del context
     for w in model.workloads:
+        if w.kind == "ComposeService":
+            if not w.networks_internal:
+                yield Hit(
+                    w.file,
+                    w.address,
+                    f"{w.role} on a network with outside access: nothing limits its egress",
+                    "networks: <not internal>",
+                    "networks:\n  serving:\n    internal: true  # plus a proxy to the "
+                    "queue/output endpoint",
+                )
+            continue
         covered: set[str] = set()
         for p in model.policies:
             if p.selects(w):
@@ -36,7 +48,8 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         yield Hit(
             w.file,
             w.address,
-            f"no NetworkPolicy restricts its {' and '.join(missing).lower()} traffic",
+            f"{w.role} pods: no NetworkPolicy restricts their "
+            f"{' and '.join(missing).lower()} traffic",
             f"policyTypes covered: {sorted(covered) or 'none'}",
             fix,
         )
@@ -45,7 +58,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
 RULE = infra_rule(
     id="AISEC-TRN-201",
     severity=Severity.HIGH,
-    title="Inference pods without a NetworkPolicy",
+    title="Pods without a NetworkPolicy",
     remediation="Select the serving pods with a NetworkPolicy that allows ingress only from "
     "the gateway and egress only to DNS (and the endpoints serving really needs).",
     mappings=Mappings(

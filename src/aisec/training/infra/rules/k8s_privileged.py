@@ -10,6 +10,7 @@ from aisec.training.infra.rules._base import Hit, infra_rule
 from aisec.training.infra.rules._k8s import CONTAINER, container_name, effective
 
 DANGEROUS_CAPS = {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH"}
+COMPOSE_FIX = "privileged: false\ncap_drop: [ALL]\nsecurity_opt:\n  - no-new-privileges:true"
 FIX = (
     "securityContext:\n  privileged: false\n  allowPrivilegeEscalation: false\n"
     "  capabilities:\n    drop: [ALL]"
@@ -36,14 +37,14 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     w.address,
                     f"container {container_name(c)!r}: {', '.join(problems)}",
                     "; ".join(problems),
-                    FIX,
+                    COMPOSE_FIX if w.kind == "ComposeService" else FIX,
                 )
 
 
 RULE = infra_rule(
     id="AISEC-TRN-204",
     severity=Severity.CRITICAL,
-    title="Privileged inference container",
+    title="Privileged container",
     remediation="Serving needs no privileges: drop all capabilities and forbid escalation.",
     mappings=CONTAINER,
     check=check,

@@ -27,13 +27,14 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     "neither runAsNonRoot: true nor a non-zero runAsUser "
                     "(the image's user, often root)"
                 )
-            yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, FIX)
+            fix = 'user: "10001:10001"' if w.kind == "ComposeService" else FIX
+            yield Hit(w.file, w.address, f"container {container_name(c)!r}: {why}", why, fix)
 
 
 RULE = infra_rule(
     id="AISEC-TRN-205",
     severity=Severity.HIGH,
-    title="Inference container runs as root",
+    title="Container runs as root",
     remediation="Run serving as a non-root user and require it with runAsNonRoot.",
     mappings=CONTAINER,
     check=check,

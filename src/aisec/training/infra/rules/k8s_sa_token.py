@@ -1,7 +1,9 @@
-"""Service-account tokens mounted into inference pods although nothing declared a need.
+"""Service-account tokens mounted into pods.
 
-Explicit ``automountServiceAccountToken: true`` (on the pod or its ServiceAccount) is
-taken as a stated need; left unset, Kubernetes mounts the token by default.
+The pod spec's ``automountServiceAccountToken`` wins over its ServiceAccount's: a pod
+that sets ``true`` mounts the token even when the account says ``false``. Left unset on
+both, Kubernetes mounts it. Every effective mount is reported, saying which setting
+decided it, so an override on the pod is never hidden behind a careful ServiceAccount.
 """
 
 from __future__ import annotations
@@ -21,15 +23,29 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         name = str(w.spec.get("serviceAccountName") or w.spec.get("serviceAccount") or "default")
         account = accounts.get((w.namespace, name))
         sa = account.automount if account else None
-        if pod is False or (pod is None and sa is False) or pod is True or sa is True:
+        if pod is False or (pod is None and sa is False):
             continue
+        if pod is True and sa is False:
+            why = (
+                f"the pod sets automountServiceAccountToken: true, overriding service account "
+                f"{name!r} which sets false"
+            )
+            current = "pod: automountServiceAccountToken: true"
+        elif pod is True:
+            why = f"the pod sets automountServiceAccountToken: true (service account {name!r})"
+            current = "pod: automountServiceAccountToken: true"
+        elif sa is True:
+            why = f"service account {name!r} sets automountServiceAccountToken: true"
+            current = f"ServiceAccount {name}: automountServiceAccountToken: true"
+        else:
+            why = f"service account {name!r} token is mounted by default (unset on pod and account)"
+            current = "automountServiceAccountToken: <unset>"
         yield Hit(
             w.file,
             w.address,
-            f"service account {name!r} token is mounted by default; serving does not call "
-            "the Kubernetes API",
-            "automountServiceAccountToken: <unset>",
-            "automountServiceAccountToken: false",
+            f"{w.role}: {why}",
+            current,
+            "automountServiceAccountToken: false  # on the pod spec and the ServiceAccount",
         )
 
 

@@ -17,7 +17,7 @@ _EPHEMERAL = ("emptyDir", "configMap", "secret", "downwardAPI", "projected")
 
 
 def _volume_read_only(volume: Mapping[str, Any]) -> bool:
-    for key in ("persistentVolumeClaim", "nfs", "csi", "hostPath", "awsElasticBlockStore"):
+    for key in ("persistentVolumeClaim", "nfs", "csi", "hostPath", "awsElasticBlockStore", "bind"):
         src = volume.get(key)
         if isinstance(src, Mapping) and src.get("readOnly") is True:
             return True
@@ -45,14 +45,16 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
                     w.address,
                     f"container {container_name(c)!r} mounts volume {name!r} at {path} writable",
                     f"volumeMounts: - name: {name}, mountPath: {path}",
-                    f"volumeMounts:\n- name: {name}\n  mountPath: {path}\n  readOnly: true",
+                    f"volumes:\n  - {name}:{path}:ro"
+                    if w.kind == "ComposeService"
+                    else f"volumeMounts:\n- name: {name}\n  mountPath: {path}\n  readOnly: true",
                 )
 
 
 RULE = infra_rule(
     id="AISEC-TRN-203",
     severity=Severity.HIGH,
-    title="Writable model-weight mount in an inference container",
+    title="Writable model-weight mount in a container",
     remediation="Mount weights read-only (readOnly: true on the mount, and on the claim); "
     "load only digests the deploy gate cleared.",
     mappings=Mappings(

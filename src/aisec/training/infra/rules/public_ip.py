@@ -22,7 +22,9 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         if not n.public:
             continue
         kind = n.address.split(".")[0]
-        fix = _FIX.get(kind, "launch the node without a public IP (private subnet, NAT for egress)")
+        fix = n.fix or _FIX.get(
+            kind, "launch the node without a public IP (private subnet, NAT for egress)"
+        )
         yield Hit(
             n.file,
             n.address,

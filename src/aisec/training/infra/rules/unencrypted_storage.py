@@ -27,6 +27,7 @@ _FIX = {
     ),
     "volume": "encrypted  = true\nkms_key_id = <your KMS key ARN>",
     "filesystem": "encrypted  = true\nkms_key_id = <your KMS key ARN>",
+    "storageclass": 'parameters:\n  encrypted: "true"',
 }
 
 
@@ -36,7 +37,7 @@ def check(model: InfraModel, context: InfraContext) -> Iterator[Hit]:
         if s.encrypted:
             continue
         name = s.address.rsplit(".", 1)[-1].split("[")[0]
-        fix = _FIX[s.kind].format(name=name, address=s.address.split("[")[0])
+        fix = s.fix or _FIX[s.kind].format(name=name, address=s.address.split("[")[0])
         yield Hit(s.file, s.address, f"{s.kind} not encrypted at rest: {s.reason}", s.reason, fix)
 
 
