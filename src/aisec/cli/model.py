@@ -52,6 +52,8 @@ def _scan_text(report: ScanReport) -> Callable[[Console], None]:
     def text(con: Console) -> None:
         for f in report.scanned:
             con.print(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}", markup=False)
+            if f.calls:
+                con.print(f"{'':<10} calls {', '.join(f.calls)}", markup=False)
         if report.findings:
             con.print()
             render_findings_text(list(report.findings), con)

@@ -37,15 +37,19 @@ class FileResult:
     findings: tuple[Finding, ...]
     digest: str | None = None
     size: int = 0
+    calls: tuple[str, ...] = ()  # the operators a TorchScript archive's code calls
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "digest": self.digest,
             "format": self.format,
             "verdict": self.verdict.value,
             "findings": len(self.findings),
         }
+        if self.calls:
+            out["calls"] = list(self.calls)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,15 @@ def scan_file(path: Path, *, digest: bool = False) -> FileResult:
         # no format that a loader executes (config, tokenizer, text): nothing runs on load
         return FileResult(display, None, ScanVerdict.CLEAN, (), digest_value, size)
     findings = tuple(replace(f, subject=Subject(display, digest_value)) for f in scanner.findings)
-    return FileResult(display, fmt, _verdict(findings), findings, digest_value, size)
+    return FileResult(
+        display,
+        fmt,
+        _verdict(findings),
+        findings,
+        digest_value,
+        size,
+        tuple(sorted(scanner.calls)),
+    )
 
 
 def scan_model(paths: Sequence[str | os.PathLike[str]], *, digest: bool = False) -> ScanReport:

@@ -19,6 +19,7 @@ from aisec.core.findings import Finding
 from aisec.deployment.scan import _rules as rules
 from aisec.deployment.scan._io import DecompressLimitError, RangeReader, decompress_bounded
 from aisec.deployment.scan._pickle_vm import Call, Global, Opaque, PDict, Reader, run_pickle
+from aisec.deployment.scan._torchscript import torchscript_calls
 from aisec.deployment.scan._zip import Buffer, ZipLimitError, read_entry, read_zip
 
 __all__ = ["MAX_DEPTH", "BlobScanner", "sniff"]
@@ -105,6 +106,8 @@ class BlobScanner:
         self.findings: list[Finding] = []
         self.inflated = 0
         self.extra = extra or {}
+        self.torchscript = False  # inside a TorchScript archive: torch.jit.load's rules
+        self.calls: set[str] = set()  # what TorchScript code calls
 
     # ---------------------------------------------------------------- helpers
     def add(
@@ -171,8 +174,17 @@ class BlobScanner:
         reader = RangeReader(buf, base)
         fmt = "pickle"
         for index in range(MAX_PICKLES_PER_STREAM):
-            result = run_pickle(reader, base=base, on_build=self._joblib_hook(member, depth))
+            result = run_pickle(
+                reader,
+                base=base,
+                on_build=self._joblib_hook(member, depth),
+                torchscript=self.torchscript,
+            )
             self._report(result.issues, member)
+            for data, offset, loader in result.nested:
+                inner = f"{member}!<{loader}@{offset}>" if member else f"<{loader}@{offset}>"
+                if self.scan(data, member=inner, depth=depth + 1, name="") is None:
+                    self.unverified(f"{loader} loads bytes in no format this scanner reads", inner)
             if not result.complete:
                 break
             if index == 0 and result.value == _LEGACY_MAGIC:
@@ -236,14 +248,7 @@ class BlobScanner:
         ):
             raise _JoblibError("joblib array header cannot be read")
         kind, size = match.group(1), int(match.group(2) or 1)
-        structured = (
-            isinstance(dtype, Call)
-            and dtype.states
-            and isinstance(dtype.states[-1], tuple)
-            and len(dtype.states[-1]) > 3
-            and dtype.states[-1][3]
-        )
-        if kind == "O" or structured:
+        if _dtype_has_object(dtype, 0):  # what joblib's loader tests: dtype.hasobject
             nested = run_pickle(reader, base=base)
             self._report(nested.issues, member)
             if not nested.complete:
@@ -271,16 +276,37 @@ class BlobScanner:
             self.add(rules.ARCHIVE_EVASION, what, member, offset)
         names = {n for e in view.entries for n in e.names}
         is_torch = any(n.endswith("data.pkl") for n in names)
+        # torch.load hands an archive with a constants.pkl record to torch.jit.load
+        is_script = any(n.partition("/")[2] == "constants.pkl" for n in names)
         is_keras = any(n.endswith("config.json") for n in names) and (
             "metadata.json" in names or any(n.endswith(".weights.h5") for n in names)
         )
         fmt = (
-            "pytorch-zip"
+            "torchscript"
+            if is_script
+            else "pytorch-zip"
             if is_torch
             else "keras"
             if is_keras
             else ("npz" if names and all(n.endswith(".npy") for n in names) else "zip")
         )
+        outer, self.torchscript = self.torchscript, is_script
+        try:
+            self._zip_entries(buf, view, member, depth, is_torch, is_keras, is_script)
+        finally:
+            self.torchscript = outer
+        return fmt
+
+    def _zip_entries(
+        self,
+        buf: Buffer,
+        view: Any,
+        member: str | None,
+        depth: int,
+        is_torch: bool,
+        is_keras: bool,
+        is_script: bool,
+    ) -> None:
         for entry in view.entries:
             label = " | ".join(entry.names)
             where = f"{member}!{label}" if member else label
@@ -293,8 +319,23 @@ class BlobScanner:
             if is_keras and entry.name == "config.json" and "keras_config" in self.extra:
                 self._entry(buf, entry, where, depth, "keras_config")
                 continue
+            if is_script and "/code/" in f"/{entry.name}" and entry.name.endswith(".py"):
+                self._torchscript_code(buf, entry, where)
+                continue
             self._entry(buf, entry, where, depth, None)
-        return fmt
+
+    def _torchscript_code(self, buf: Buffer, entry: Any, where: str) -> None:
+        try:
+            source = read_entry(buf, entry, limit=MAX_MEMBER_BYTES).decode("utf-8")
+            calls = torchscript_calls(source)
+        except (ZipLimitError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError) as e:
+            self.unverified(f"TorchScript code cannot be read: {e}", where, entry.header_offset)
+            return
+        self.calls.update(calls.ops)
+        for op in calls.custom:
+            self.add(rules.TORCHSCRIPT_CUSTOM_OP, f"calls {op}", where, None, op)
+        for op in calls.file_ops:
+            self.add(rules.TORCHSCRIPT_FILE_OP, f"calls {op}", where, None, op)
 
     def _entry(self, buf: Buffer, entry: Any, where: str, depth: int, fmt: str | None) -> None:
         try:
@@ -440,6 +481,43 @@ class BlobScanner:
 
 class _JoblibError(Exception):
     pass
+
+
+def _dtype_has_object(dtype: Any, depth: int) -> bool:
+    """numpy's ``dtype.hasobject`` for a pickled ``numpy.dtype(code, ...)`` and its state:
+    an object code, the object flag, or an object dtype in any field or subarray."""
+    if depth > 32:
+        raise _JoblibError("dtype nested too deep")
+    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
+        raise _JoblibError("dtype is not a numpy.dtype call")
+    code = dtype.args[0]
+    if not isinstance(code, str):
+        raise _JoblibError("dtype code is computed")
+    if code.lstrip("<>|=").startswith("O"):
+        return True
+    state = dtype.states[-1] if dtype.states else None
+    if state is None:
+        return False
+    if not isinstance(state, tuple) or len(state) < 5:
+        raise _JoblibError("dtype state cannot be read")
+    flags = state[-1] if len(state) >= 8 else 0
+    if isinstance(flags, int) and flags & 1:
+        return True
+    subarray, fields = state[2], state[4]
+    if isinstance(subarray, tuple) and subarray:
+        if _dtype_has_object(subarray[0], depth + 1):
+            return True
+    elif subarray is not None:
+        raise _JoblibError("dtype subarray cannot be read")
+    if isinstance(fields, PDict):
+        for _, value in fields.pairs:
+            if not (isinstance(value, tuple) and value):
+                raise _JoblibError("dtype field cannot be read")
+            if _dtype_has_object(value[0], depth + 1):
+                return True
+    elif fields is not None:
+        raise _JoblibError("dtype fields cannot be read")
+    return False
 
 
 class _Window:

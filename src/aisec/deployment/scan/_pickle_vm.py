@@ -31,6 +31,15 @@ __all__ = [
 
 MAX_OPS = 20_000_000
 MAX_STACK = 1_000_000
+_RECONSTRUCTOR = ("copyreg", "_reconstructor")
+#: Callables that deserialise a bytes argument with a full loader (``torch.load``): allowed
+#: only with literal bytes, which the scanner then scans as a file of their own.
+NESTED_LOADERS = frozenset({("torch.storage", "_load_from_bytes")})
+_RECONSTRUCTOR_BASES = frozenset(
+    ("builtins", n)
+    for n in ("object", "dict", "list", "set", "frozenset", "tuple", "int", "float", "str")
+)
+_DEFERRED = frozenset({_RECONSTRUCTOR, ("builtins", "object"), *NESTED_LOADERS})
 _STRING_OPS = frozenset(
     {
         "STRING",
@@ -119,6 +128,7 @@ class PickleResult:
     imports: list[Global]
     end: int
     complete: bool
+    nested: list[tuple[bytes, int, str]] = field(default_factory=list)
 
 
 class _MalformedError(Exception):
@@ -126,6 +136,26 @@ class _MalformedError(Exception):
 
 
 BuildHook = Callable[[Any, Reader, int], Any]
+
+
+def _literal_bytes(value: Any) -> bytes | None:
+    """Bytes as pickles spell them: a literal, or protocol 2's ``_codecs.encode(s, 'latin1')``."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if (
+        isinstance(value, Call)
+        and isinstance(value.func, Global)
+        and value.func.qualname == "_codecs.encode"
+        and isinstance(value.args, tuple)
+        and len(value.args) == 2
+        and isinstance(value.args[0], str)
+        and value.args[1] == "latin1"
+    ):
+        try:
+            return value.args[0].encode("latin1")
+        except UnicodeEncodeError:
+            return None
+    return None
 
 
 def _pop_mark(stack: list[Any]) -> list[Any]:
@@ -158,6 +188,7 @@ def run_pickle(
     base: int = 0,
     on_build: BuildHook | None = None,
     max_ops: int = MAX_OPS,
+    torchscript: bool = False,
 ) -> PickleResult:
     """Walk one pickle from ``reader``'s position to its STOP; offsets are ``base`` + position.
 
@@ -165,6 +196,7 @@ def run_pickle(
     ``complete=False``.
     """
     vm = _Machine(reader, base, on_build, max_ops)
+    vm.torchscript = torchscript
     return vm.run()
 
 
@@ -178,11 +210,16 @@ class _Machine:
         self.memo: dict[int, Any] = {}
         self.issues: list[Issue] = []
         self.imports: list[Global] = []
+        self.pending: dict[int, Global] = {}
+        self.nested: list[tuple[bytes, int, str]] = []
+        self.torchscript = False
         self.pos = 0
 
     def _unverified(self, detail: str) -> PickleResult:
         self.issues.append(Issue("unverified", self.base + self.pos, detail))
-        return PickleResult(None, self.issues, self.imports, self.base + self.pos, False)
+        return PickleResult(
+            None, self.issues, self.imports, self.base + self.pos, False, self.nested
+        )
 
     def run(self) -> PickleResult:
         ops = 0
@@ -196,8 +233,18 @@ class _Machine:
                     return self._unverified(f"stack deeper than {MAX_STACK}")
                 if opcode.name == "STOP":
                     value = _pop(self.stack)
+                    for g in self.pending.values():  # imported, never used as loaders use it
+                        kind = classify_callable(g.module, g.name)
+                        self.issues.append(
+                            Issue(
+                                "dangerous" if kind == "dangerous" else "unsafe",
+                                g.offset,
+                                f"GLOBAL {g.qualname}",
+                                g.qualname,
+                            )
+                        )
                     end = self.base + self.reader.tell()
-                    return PickleResult(value, self.issues, self.imports, end, True)
+                    return PickleResult(value, self.issues, self.imports, end, True, self.nested)
                 self._step(opcode.name, arg)
         except _MalformedError as exc:
             return self._unverified(f"malformed pickle: {exc}")
@@ -220,6 +267,13 @@ class _Machine:
         module, name = normalise_name(module, name)
         g = Global(module, name, offset)
         self.imports.append(g)
+        if self.torchscript and (module.startswith("__torch__") or module == "torch.jit._pickle"):
+            # torch.jit.load's C++ unpickler: the archive's own compiled classes and its list
+            # builders, never a Python import
+            return g
+        if (module, name) in _DEFERRED:
+            self.pending[id(g)] = g  # judged where it is used: see _check_reconstructor
+            return g
         verdict = classify_callable(module, name)
         if verdict == "dangerous":
             self.issues.append(Issue("dangerous", offset, f"{op} {g.qualname}", g.qualname))
@@ -233,7 +287,49 @@ class _Machine:
             self.issues.append(
                 Issue("unsafe", offset, f"{op} calls a value computed at load time, not an import")
             )
+        elif (func.module, func.name) == _RECONSTRUCTOR:
+            self._check_reconstructor(func, args, offset)
+        elif (func.module, func.name) in NESTED_LOADERS:
+            self.pending.pop(id(func), None)
+            data = _literal_bytes(args[0]) if isinstance(args, tuple) and len(args) == 1 else None
+            if data is not None:
+                self.nested.append((data, offset, func.qualname))
+            else:
+                self.issues.append(
+                    Issue(
+                        "dangerous",
+                        offset,
+                        f"{func.qualname} loads bytes computed at load time",
+                        func.qualname,
+                    )
+                )
         return Call(func, args, offset, kwargs)
+
+    def _check_reconstructor(self, func: Global, args: Any, offset: int) -> None:
+        """``copyreg._reconstructor(cls, base, state)`` (protocols 0 and 1, and subclasses of
+        builtins) runs ``base.__new__(cls)`` and ``base.__init__(obj, state)``: safe when
+        ``base`` is ``object`` or a builtin container and ``cls`` is an import (itself
+        classified where it is imported)."""
+        self.pending.pop(id(func), None)  # called: judged here
+        ok = (
+            isinstance(args, tuple)
+            and len(args) == 3
+            and isinstance(args[0], Global)
+            and isinstance(args[1], Global)
+            and (args[1].module, args[1].name) in _RECONSTRUCTOR_BASES
+        )
+        if ok:
+            self.pending.pop(id(args[1]), None)
+        else:
+            self.issues.append(
+                Issue(
+                    "dangerous",
+                    offset,
+                    "copyreg._reconstructor called with a base other than object or a builtin "
+                    "container",
+                    func.qualname,
+                )
+            )
 
     def _step(self, name: str, arg: Any) -> None:
         stack = self.stack
