@@ -6,7 +6,7 @@ compressed streams, object arrays) to a bounded depth and within a byte budget.
 
 from __future__ import annotations
 
-import ast
+import pickletools
 import re
 import struct
 import tarfile
@@ -31,6 +31,7 @@ MAX_PICKLES_PER_STREAM = 64
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _PICKLE_EXT = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".dat", ".sav")
 _PICKLE_ONLY_EXT = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt")
+_OPCODE_BYTES = frozenset(ord(op.code) for op in pickletools.opcodes)
 _STORAGE_DATA = re.compile(r"(^|/)data/\d+$")
 _DTYPE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)(\[\w+\])?$")
 _STORAGE_SIZES = {
@@ -93,7 +94,7 @@ def sniff(head: bytes, name: str) -> str | None:
         return "keras-unknown"
     if lower.endswith(_PICKLE_ONLY_EXT):
         return "pickle"  # named as a pickle: it must parse as one to be cleared
-    if lower.endswith(_PICKLE_EXT) and head[:1] in b"(cdl}])NIJKSVX\x80":
+    if lower.endswith(_PICKLE_EXT) and head[:1] and head[0] in _OPCODE_BYTES:
         return "pickle"
     return None
 
@@ -163,11 +164,18 @@ class BlobScanner:
         return fmt
 
     def _maybe_pickle(self, buf: Buffer) -> str | None:
-        """Protocol 0/1 pickles have no magic: they are pickles if they parse to STOP."""
-        if len(buf) == 0 or buf[:1] not in [bytes([c]) for c in b"(cdl}])NIJKSVXFGLP"]:
+        """A pickle needs no PROTO header: ``pickle.load`` (and ``torch.load``'s legacy path,
+        ``np.load(allow_pickle=True)``) start on any opcode and execute each one as it is
+        read, so a stream that reaches a callable before it breaks runs that callable. Any
+        file starting with an opcode is walked; it is a pickle if it parses to STOP or
+        reaches anything but data before it fails."""
+        first = buf[:1]
+        if not first or first[0] not in _OPCODE_BYTES:
             return None
-        probe = run_pickle(RangeReader(buf), max_ops=100_000)
-        return "pickle" if probe.complete else None
+        probe = run_pickle(RangeReader(buf))
+        if probe.complete or probe.imports or any(i.kind != "unverified" for i in probe.issues):
+            return "pickle"
+        return None
 
     # ---------------------------------------------------------------- pickle
     def scan_pickle(self, buf: Buffer, member: str | None, depth: int, base: int = 0) -> str:
@@ -391,12 +399,11 @@ class BlobScanner:
             self.unverified(f"NumPy header length {hlen} is out of bounds", member, 8)
             return "npy"
         try:
-            header = ast.literal_eval(buf[start : start + hlen].decode("latin1").strip())
-            descr = header["descr"]
-        except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
-            self.unverified("NumPy header is not a valid dictionary", member, start)
+            has_object = _npy_has_object(buf[: start + hlen], major, head[7])
+        except Exception as e:  # numpy's reader fails in its own ways: never cleared
+            self.unverified(f"NumPy header cannot be read as np.load reads it: {e}", member, 8)
             return "npy"
-        if "O" in repr(descr):
+        if has_object:  # np.load(allow_pickle=True) unpickles the data
             self.scan_pickle(buf, member, depth, base=start + hlen)
             return "npy-object"
         return "npy"
@@ -481,6 +488,26 @@ class BlobScanner:
 
 class _JoblibError(Exception):
     pass
+
+
+def _npy_has_object(header: bytes, major: int, minor: int) -> bool:
+    """Whether ``np.load`` would unpickle the array: numpy's own header reader (the same
+    ``safe_eval`` and ``descr_to_dtype``, so every dtype spelling numpy accepts, structured
+    dtypes with object fields included) decides, never a string test."""
+    import io
+
+    from numpy.lib import format as npformat
+
+    reader: Any = getattr(npformat, "_read_array_header", None)
+    fp = io.BytesIO(header)
+    fp.seek(8)
+    if reader is not None:
+        _shape, _order, dtype = reader(fp, (major, minor), max_header_size=1 << 20)
+    elif major == 1:  # pragma: no cover - numpy without the private reader
+        _shape, _order, dtype = npformat.read_array_header_1_0(fp, max_header_size=1 << 20)
+    else:  # pragma: no cover
+        _shape, _order, dtype = npformat.read_array_header_2_0(fp, max_header_size=1 << 20)
+    return bool(dtype.hasobject)
 
 
 def _dtype_has_object(dtype: Any, depth: int) -> bool:

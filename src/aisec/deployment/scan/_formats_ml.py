@@ -369,57 +369,83 @@ _STD_DOMAINS = frozenset(
 
 def onnx_problems(data: bytes) -> list[tuple[str, str]]:
     """(kind, detail): external data locations, custom domains. Raises ValueError if the
-    protobuf does not parse."""
+    protobuf does not parse.
+
+    External data is looked for in every place a loader reads a tensor from: graph
+    initializers and sparse initializers, node attributes (tensor, tensors, sparse tensor(s))
+    and the subgraphs they hold, model-local functions (their nodes and attribute defaults)
+    and training-info graphs; field numbers are onnx.proto's.
+    """
     problems: list[tuple[str, str]] = []
+    locations: list[str] = []
     model = _fields(data)
-    graphs = [v for n, w, v in model if n == 7 and w == 2]
+    # (kind, payload, depth): kind names the message type of payload
+    work: list[tuple[str, bytes, int]] = []
     for n, w, v in model:
-        if n == 8 and w == 2:  # opset_import
-            domain = next((x for m, ww, x in _fields(v) if m == 1 and ww == 2), b"").decode(
-                "utf-8", "replace"
-            )
-            if domain not in _STD_DOMAINS:
-                problems.append(("custom", f"opset imports custom domain {domain!r}"))
-    stack = [(g, 0) for g in graphs]
-    while stack:
-        graph, depth = stack.pop()
+        if w != 2:
+            continue
+        if n == 8:  # opset_import
+            _custom_domain(v, 1, "opset imports", problems)
+        elif n == 7:
+            work.append(("graph", v, 0))
+        elif n == 25:
+            work.append(("function", v, 0))
+        elif n == 20:  # training_info: initialization (1), algorithm (2)
+            work.extend(("graph", g, 0) for m, ww, g in _fields(v) if m in (1, 2) and ww == 2)
+    while work:
+        kind, msg, depth = work.pop()
         if depth > MAX_PROTO_DEPTH:
             problems.append(("unverified", "subgraphs nested too deep"))
             break
-        for n, w, v in _fields(graph):
+        for n, w, v in _fields(msg):
             if w != 2:
                 continue
-            if n == 1:  # node
-                _onnx_node(v, depth, stack, problems)
-            elif n in (5, 16):  # initializer, sparse_initializer
-                _onnx_tensor(v, problems)
+            if kind in ("graph", "function") and n == (1 if kind == "graph" else 7):
+                work.append(("node", v, depth))
+            elif kind == "graph" and n == 5:
+                work.append(("tensor", v, depth))
+            elif kind == "graph" and n == 15:
+                work.append(("sparse", v, depth))
+            elif kind == "function" and n == 11:
+                work.append(("attribute", v, depth))
+            elif kind == "function" and n == 9:
+                _custom_domain(v, 1, "function opset imports", problems)
+            elif kind == "node" and n == 7:
+                _custom_domain(v, None, "node uses operator", problems)
+            elif kind == "node" and n == 5:
+                work.append(("attribute", v, depth))
+            elif kind == "attribute" and n in (5, 10):
+                work.append(("tensor", v, depth))
+            elif kind == "attribute" and n in (22, 23):
+                work.append(("sparse", v, depth))
+            elif kind == "attribute" and n in (6, 11):
+                work.append(("graph", v, depth + 1))
+            elif kind == "sparse" and n in (1, 2):
+                work.append(("tensor", v, depth))
+            elif kind == "tensor" and n == 13:  # external_data: StringStringEntryProto
+                entry = {k: x for k, w2, x in _fields(v) if w2 == 2}
+                if entry.get(1) == b"location":
+                    locations.append(entry.get(2, b"").decode("utf-8", "replace"))
+    for loc in locations:
+        if _escapes(loc):
+            problems.append(("external", f"external data location {loc!r}"))
+        else:
+            problems.append(("location", loc))
     return problems
 
 
-def _onnx_node(
-    node: bytes, depth: int, stack: list[tuple[bytes, int]], problems: list[tuple[str, str]]
+def _custom_domain(
+    msg: bytes, field_num: int | None, what: str, problems: list[tuple[str, str]]
 ) -> None:
-    for m, ww, x in _fields(node):
-        if m == 7 and ww == 2:
-            domain = x.decode("utf-8", "replace")
-            if domain not in _STD_DOMAINS:
-                problems.append(("custom", f"node uses operator domain {domain!r}"))
-        elif m == 5 and ww == 2:  # attribute: g (6) / graphs (11)
-            for a, aw, av in _fields(x):
-                if a in (6, 11) and aw == 2:
-                    stack.append((av, depth + 1))
-                elif a == 5 and aw == 2:
-                    _onnx_tensor(av, problems)
-
-
-def _onnx_tensor(tensor: bytes, problems: list[tuple[str, str]]) -> None:
-    for m, ww, x in _fields(tensor):
-        if m == 13 and ww == 2:  # external_data: StringStringEntryProto
-            entry = {k: v for k, w2, v in _fields(x) if w2 == 2}
-            if entry.get(1) == b"location":
-                loc = entry.get(2, b"").decode("utf-8", "replace")
-                if _escapes(loc):
-                    problems.append(("external", f"external data location {loc!r}"))
+    """``msg`` is an OperatorSetIdProto (domain is field 1) or, with None, the domain bytes."""
+    raw = (
+        msg
+        if field_num is None
+        else next((x for m, ww, x in _fields(msg) if m == field_num and ww == 2), b"")
+    )
+    domain = raw.decode("utf-8", "replace")
+    if domain not in _STD_DOMAINS:
+        problems.append(("custom", f"{what} domain {domain!r}"))
 
 
 def _escapes(location: str) -> bool:
@@ -447,8 +473,36 @@ def scan_onnx(s: BlobScanner, buf: Buffer, member: str | None, _name: str) -> No
         "external": rules.ONNX_EXTERNAL,
         "unverified": rules.UNVERIFIED,
     }
+    seen: set[str] = set()
     for kind, detail in problems:
+        if kind == "location":
+            if member is None and detail not in seen:  # a file on disk: where it really points
+                seen.add(detail)
+                problem = _location_on_disk(s.path, detail)
+                if problem:
+                    s.add(rules.ONNX_EXTERNAL, problem, member)
+            continue
         s.add(kinds[kind], detail, member)
+
+
+def _location_on_disk(model_path: str, location: str) -> str | None:
+    """A relative location that reaches outside the model's folder through a symlink (the
+    loader follows links when it opens the file), or through a symlink at all."""
+    from pathlib import Path
+
+    base = Path(model_path).absolute().parent
+    real_base = base.resolve()
+    probe = base
+    for part in PurePosixPath(location.replace("\\", "/")).parts:
+        probe = probe / part
+        if probe.is_symlink():
+            real = probe.resolve()
+            if not real.is_relative_to(real_base):
+                return f"external data location {location!r} is a symlink to {str(real)!r}"
+            return f"external data location {location!r} goes through a symlink"
+    if not probe.resolve().is_relative_to(real_base):
+        return f"external data location {location!r} resolves outside the model folder"
+    return None
 
 
 def scan_keras_unknown(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> None:
