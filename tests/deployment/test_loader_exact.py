@@ -66,7 +66,7 @@ def real_load(loader: str, path: Path, cwd: Path) -> str:
         timeout=60,
         check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-        preexec_fn=_limits,  # noqa: PLW1509 - limits of the sandboxed loader, no threads here
+        preexec_fn=_limits,  # limits of the sandboxed loader; the test runs no threads
     )
     return proc.stdout.strip() if proc.returncode == 0 else "error: " + proc.stderr[-300:]
 
@@ -125,6 +125,7 @@ _BASES = {
 }
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
@@ -322,6 +323,7 @@ def test_onnx_symlinks_that_leave_the_folder_are_findings(tmp_path: Path) -> Non
 _SEGMENTS = ["..", ".", "a", "w.bin", "link", "sub", "/", "\\", "C:", ""]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_ONNX, reason="onnx is not installed")
 @settings(
     max_examples=15,

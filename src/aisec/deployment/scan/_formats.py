@@ -17,6 +17,7 @@ from typing import Any, cast
 from aisec.core.controls import Rule
 from aisec.core.findings import Finding
 from aisec.deployment.scan import _rules as rules
+from aisec.deployment.scan._formats_hub import sniff_hub
 from aisec.deployment.scan._io import DecompressLimitError, RangeReader, decompress_bounded
 from aisec.deployment.scan._pickle_vm import Call, Global, Opaque, PDict, Reader, run_pickle
 from aisec.deployment.scan._torchscript import torchscript_calls
@@ -141,7 +142,7 @@ class BlobScanner:
     ) -> str | None:
         fmt = fmt or sniff(buf[:512], name)
         if fmt is None:
-            fmt = self._maybe_pickle(buf)
+            fmt = self._maybe_pickle(buf) or sniff_hub(name)
             if fmt is None:
                 return None
         if depth > MAX_DEPTH:
@@ -282,6 +283,12 @@ class BlobScanner:
             return "zip"
         for what, offset in view.problems:
             self.add(rules.ARCHIVE_EVASION, what, member, offset)
+        for entry in view.entries:
+            problem = _member_escapes(entry.name)
+            if problem is None and entry.is_symlink:
+                problem = "is a symbolic link (extractors that honour Unix modes create it)"
+            if problem:
+                self.add(rules.ARCHIVE_MEMBER_ESCAPE, f"member {entry.name!r} {problem}", member)
         names = {n for e in view.entries for n in e.names}
         is_torch = any(n.endswith("data.pkl") for n in names)
         # torch.load hands an archive with a constants.pkl record to torch.jit.load
@@ -289,8 +296,11 @@ class BlobScanner:
         is_keras = any(n.endswith("config.json") for n in names) and (
             "metadata.json" in names or any(n.endswith(".weights.h5") for n in names)
         )
+        is_skops = "schema.json" in names
         fmt = (
-            "torchscript"
+            "skops"
+            if is_skops
+            else "torchscript"
             if is_script
             else "pytorch-zip"
             if is_torch
@@ -327,6 +337,9 @@ class BlobScanner:
             if is_keras and entry.name == "config.json" and "keras_config" in self.extra:
                 self._entry(buf, entry, where, depth, "keras_config")
                 continue
+            if entry.name == "schema.json" and "skops-schema" in self.extra:
+                self._entry(buf, entry, where, depth, "skops-schema")
+                continue
             if is_script and "/code/" in f"/{entry.name}" and entry.name.endswith(".py"):
                 self._torchscript_code(buf, entry, where)
                 continue
@@ -355,6 +368,8 @@ class BlobScanner:
         kind = fmt or sniff(head, names[-1])
         if kind is None and any(n.endswith(".pkl") for n in names):
             kind = "pickle"
+        if kind is None:
+            kind = next((k for k in map(sniff_hub, names) if k), None)
         if kind is None:
             return
         if kind in ("npy", "safetensors", "gguf") and entry.method == 0:
@@ -432,8 +447,16 @@ class BlobScanner:
                     if count > 10_000:
                         self.unverified("more than 10000 tar members", member)
                         break
+                    problem = _tar_member_problem(info)
+                    if problem:
+                        self.add(
+                            rules.ARCHIVE_MEMBER_ESCAPE,
+                            f"member {info.name!r} {problem}",
+                            member,
+                            info.offset,
+                        )
                     if not info.isfile():
-                        continue
+                        continue  # links and devices are never followed
                     names.append(info.name)
                     where = f"{member}!{info.name}" if member else info.name
                     start, end = info.offset_data, info.offset_data + info.size
@@ -488,6 +511,41 @@ class BlobScanner:
 
 class _JoblibError(Exception):
     pass
+
+
+def _member_escapes(name: str) -> str | None:
+    """Why an archive member name lands outside the folder it is extracted into."""
+    import posixpath
+
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return "has an absolute path"
+    if "\x00" in norm:
+        return "has a NUL byte in its name"
+    if ".." in norm.split("/"):
+        resolved = posixpath.normpath(norm)
+        if resolved == ".." or resolved.startswith("../"):
+            return "climbs out of the extraction folder with '..'"
+        return "contains '..'"
+    return None
+
+
+def _tar_member_problem(info: tarfile.TarInfo) -> str | None:
+    import posixpath
+
+    problem = _member_escapes(info.name)
+    if problem:
+        return problem
+    if info.isdev():
+        return "is a device file"
+    if info.issym() or info.islnk():
+        target = info.linkname
+        if info.issym():
+            target = posixpath.join(posixpath.dirname(info.name), target)
+        if target.startswith("/") or _member_escapes(target.lstrip("/")) or target == "":
+            kind = "symbolic" if info.issym() else "hard"
+            return f"is a {kind} link to {info.linkname!r}, outside the archive"
+    return None
 
 
 def _npy_has_object(header: bytes, major: int, minor: int) -> bool:

@@ -517,3 +517,7 @@ EXTRA_SCANNERS = {
     "onnx": scan_onnx,
     "keras-unknown": scan_keras_unknown,
 }
+
+from aisec.deployment.scan._formats_hub import HUB_SCANNERS  # noqa: E402 - after _fields
+
+EXTRA_SCANNERS.update(HUB_SCANNERS)
