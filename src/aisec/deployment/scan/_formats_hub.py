@@ -251,7 +251,41 @@ def _skops_type(s: BlobScanner, module: str, cls: str, loader: str, member: str 
 
 #: skops' own nodes for plain values (a dict, a JSON scalar): data, not callables.
 _SKOPS_BUILTINS = frozenset(
-    ("builtins", n) for n in ("NoneType", "str", "int", "float", "bool", "dict", "list", "tuple")
+    {
+        *(
+            ("builtins", n)
+            for n in ("NoneType", "str", "int", "float", "bool", "dict", "list", "tuple")
+        ),
+        # numpy scalar types (skops stores a dtype's scalar type by name)
+        *(
+            ("numpy", n)
+            for n in (
+                "bool",
+                "bool_",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "intp",
+                "uintp",
+                "float16",
+                "float32",
+                "float64",
+                "longdouble",
+                "complex64",
+                "complex128",
+                "str_",
+                "bytes_",
+                "void",
+                "datetime64",
+                "timedelta64",
+            )
+        ),
+    }
 )
 
 

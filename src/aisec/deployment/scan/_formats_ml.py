@@ -198,6 +198,16 @@ class TemplateUnreadableError(Exception):
     """The template cannot be checked (does not parse, or jinja2 is missing)."""
 
 
+def _fold(node: Any, ctx: Any) -> Any:
+    """The node's value if jinja2 can compute it without rendering (``as_const``)."""
+    from jinja2 import nodes
+
+    try:
+        return node.as_const(ctx)
+    except (nodes.Impossible, Exception):  # as_const raises whatever a filter raises
+        return None
+
+
 _SANDBOX_ESCAPES = frozenset(
     {"cycler", "joiner", "namespace", "lipsum", "self", "config", "request", "range_"}
 )
@@ -218,15 +228,28 @@ def template_problems(source: str) -> list[str]:
     except (TemplateSyntaxError, RecursionError, MemoryError) as exc:
         raise TemplateUnreadableError(f"template does not parse: {exc}") from exc
     problems: list[str] = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+    ctx = nodes.EvalContext(Environment(autoescape=True))
+    for node in tree.find_all(nodes.Node):
         attr: Any = None
         if isinstance(node, nodes.Getattr):
             attr = node.attr
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            attr = node.arg.value
+        elif isinstance(node, nodes.Getitem):
+            attr = _fold(node.arg, ctx)
         elif isinstance(node, nodes.Name) and node.ctx == "load":
             if node.name in _SANDBOX_ESCAPES:
                 problems.append(f"uses the global {node.name!r} (line {node.lineno})")
+            continue
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            arg = node.args[0] if node.args else None
+            attr = _fold(arg, ctx) if arg is not None else None
+            if not isinstance(attr, str):
+                problems.append(f"attr filter with a computed name (line {node.lineno})")
+                continue
+        elif isinstance(node, (nodes.Concat, nodes.Add, nodes.Filter, nodes.Const)):
+            # a name built at render time ('__cla' ~ 'ss__', ['_','_']|join): folded here
+            value = _fold(node, ctx)
+            if isinstance(value, str) and "__" in value:
+                problems.append(f"builds the string {value[:40]!r} (line {node.lineno})")
             continue
         if isinstance(attr, str) and (attr.startswith("_") or attr in ("mro", "func_globals")):
             problems.append(f"accesses attribute {attr!r} (line {node.lineno})")
