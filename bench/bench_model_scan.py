@@ -61,9 +61,16 @@ def commands(bindir: Path, target: Path) -> dict[str, list[str]]:
     }
 
 
+TIMEOUT = [600.0]
+
+
 def run(cmd: list[str]) -> tuple[int, float]:
+    """(exit code, wall seconds); a run over the timeout counts as its timeout, code -9."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False, timeout=600)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, check=False, timeout=TIMEOUT[0])
+    except subprocess.TimeoutExpired:
+        return -9, TIMEOUT[0]
     return proc.returncode, time.perf_counter() - start
 
 
@@ -143,7 +150,7 @@ def pathological(bindir: Path, work: Path) -> None:
         times = {tool: run(cmd) for tool, cmd in commands(bindir, path).items()}
         base = times["aisec"][1]
         cells = " ".join(
-            f"{times[t][1]:7.2f}s x{times[t][1] / base:5.2f} {times[t][0]:>1}" for t in tools
+            f"{times[t][1]:7.2f}s x{times[t][1] / base:5.2f} {times[t][0]:>2}" for t in tools
         )
         print(f"{label:<28} {lib:8.2f}s {cells}   (aisec: {verdict})")
     row = {}
@@ -165,7 +172,10 @@ def pathological(bindir: Path, work: Path) -> None:
         + f" ({report.verdict}); "
         + ", ".join(f"{k} {v[1]:.2f}s x{v[1] / base:.2f}" for k, v in timed.items())
     )
-    print("the digit after each ratio is the tool's exit code; fickling has no folder mode")
+    print(
+        "the digit after each ratio is the tool's exit code (-9: stopped at the timeout, its "
+        "time is the timeout); fickling has no folder mode"
+    )
 
 
 def main() -> None:
@@ -173,7 +183,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="build the corpus here")
     parser.add_argument("--skip-2gb", action="store_true")
     parser.add_argument("--only-pathological", action="store_true")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per tool run, seconds")
     args = parser.parse_args()
+    TIMEOUT[0] = args.timeout
     from corpus import build_corpus, torch_checkpoints
 
     bindir = ensure_anchors()
