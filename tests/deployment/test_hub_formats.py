@@ -273,3 +273,76 @@ def _varint(n: int) -> bytes:
         out.append(b | (0x80 if n else 0))
         if not n:
             return bytes(out)
+
+
+# ---------------------------------------------------------------- Keras
+@pytest.fixture(scope="module")
+def keras_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy 2 deprecation notices from inside keras
+        return _keras_files(tmp_path_factory.mktemp("keras"))
+
+
+def _keras_files(tmp_path: Path) -> list[Path]:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    inp = keras.Input((4,))
+    x = keras.layers.Dense(3, activation="relu")(inp)
+    x = keras.layers.Normalization()(x)
+    out = keras.layers.Dense(1, activation="sigmoid")(x)
+    functional = keras.Model(inp, out)
+    seq = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dropout(0.1), keras.layers.Dense(2)]
+    )
+    seq.compile(optimizer="adam", loss="mse")
+    paths = []
+    for name, model in (("functional", functional), ("sequential", seq)):
+        path = tmp_path / f"{name}.keras"
+        model.save(path)
+        paths.append(path)
+    return paths
+
+
+def _edit_keras(src: Path, dest: Path, layer: dict[str, object]) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["layers"].append(layer)
+                data = json.dumps(config).encode()
+            zout.writestr(info, data)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"module": "builtins", "class_name": "function", "config": "exec"},
+        {"module": "keras.src.utils.file_utils", "class_name": "function", "config": "get_file"},
+        {"module": "keras.utils", "class_name": "get_file", "config": {"origin": "http://x"}},
+        {"module": "keras.layers", "class_name": "TFSMLayer", "config": {"filepath": "/x"}},
+        {
+            "module": "keras.layers",
+            "class_name": "StringLookup",
+            "config": {"vocabulary": "/etc/passwd"},
+        },
+        {"module": "mypkg.layers", "class_name": "Evil", "config": {}},
+        {"module": "keras.layers", "class_name": "Lambda", "config": {"function": "x"}},
+    ],
+)
+def test_keras_references_outside_the_safe_set(
+    tmp_path: Path, layer: dict[str, object], keras_files: list[Path]
+) -> None:
+    src = keras_files[0]
+    bad = tmp_path / "bad.keras"
+    _edit_keras(src, bad, layer)
+    assert scan_file(bad).verdict == "unsafe", layer
+
+
+def test_keras_files_made_by_keras_are_clean(keras_files: list[Path]) -> None:
+    for path in keras_files:
+        assert scan_file(path).findings == (), path

@@ -281,11 +281,45 @@ def keras_config_problems(config: Any) -> list[tuple[str, str]]:
             ):
                 problems.append(("custom", f"{cls!r} from {module or registered!r}"))
             if cls == "function" or node.get("class_name") == "__lambda__":
-                problems.append(("lambda", "serialized Python function in config"))
+                fmodule = module if isinstance(module, str) else ""
+                if not fmodule.startswith(_KERAS_FUNCTION_MODULES):
+                    problems.append(
+                        ("lambda", f"function {node.get('config')!r} from {fmodule or '?'!r}")
+                    )
+            elif isinstance(module, str) and module.startswith(_KERAS_MODULES):
+                problem = _keras_unsafe_builtin(module, cls, node.get("config"))
+                if problem:
+                    problems.append(("custom", problem))
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     return problems
+
+
+#: Keras modules whose functions a config may name (activations, losses, metrics).
+_KERAS_FUNCTION_MODULES = tuple(
+    f"{root}.{sub}"
+    for root in ("keras", "keras.src", "tf_keras", "tensorflow.keras")
+    for sub in ("activations", "losses", "metrics", "ops")
+)
+#: Keras' own objects that reach outside the model: utilities, saving and file helpers.
+_KERAS_UNSAFE_PARTS = ("utils", "saving", "export", "legacy", "applications")
+_KERAS_FILE_LAYERS = frozenset({"StringLookup", "IntegerLookup", "TextVectorization"})
+
+
+def _keras_unsafe_builtin(module: str, cls: Any, config: Any) -> str | None:
+    """Keras' own objects outside its safe set: utility/saving modules used as layers,
+    layers that load a SavedModel from a path, lookup layers that read a vocabulary file."""
+    parts = module.split(".")
+    if any(p in _KERAS_UNSAFE_PARTS for p in parts) or "src.legacy" in module:
+        return f"{cls!r} from {module!r}: a Keras utility, not a layer"
+    if cls == "TFSMLayer":
+        return "TFSMLayer loads a TensorFlow SavedModel from a path when the model loads"
+    if cls in _KERAS_FILE_LAYERS and isinstance(config, dict):
+        vocab = config.get("vocabulary")
+        if isinstance(vocab, str):
+            return f"{cls} reads its vocabulary from the file {vocab!r}"
+    return None
 
 
 def _layer_name(node: dict[str, Any]) -> str:
