@@ -9,7 +9,11 @@ A tool "flags" a file when it exits non-zero; "errors" counts exits that are nei
 tool's clean nor its unsafe code (picklescan 2, modelscan 2-4, ...), which a gate reading
 exit codes would also treat as a failure. aisec runs with --fail-on medium and --no-record.
 
-    .venv/bin/python bench/bench_model_scan.py [--keep DIR] [--skip-2gb]
+Then the pathological pickles of issue 23 (10^6 nested tuples, a million memo entries,
+millions of APPENDs, a million MARKs) and a 5,000-file folder, each tool on the same file
+in the same run, with wall-time ratios (the tool's time / aisec's).
+
+    .venv/bin/python bench/bench_model_scan.py [--keep DIR] [--skip-2gb] [--only-pathological]
 """
 
 from __future__ import annotations
@@ -57,9 +61,16 @@ def commands(bindir: Path, target: Path) -> dict[str, list[str]]:
     }
 
 
+TIMEOUT = [600.0]
+
+
 def run(cmd: list[str]) -> tuple[int, float]:
+    """(exit code, wall seconds); a run over the timeout counts as its timeout, code -9."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False, timeout=600)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, check=False, timeout=TIMEOUT[0])
+    except subprocess.TimeoutExpired:
+        return -9, TIMEOUT[0]
     return proc.returncode, time.perf_counter() - start
 
 
@@ -89,15 +100,99 @@ def make_2gb_checkpoint(path: Path, gib: float = 2.0) -> None:
         zf.writestr("big/version", b"3\n")
 
 
+def make_pathological(dest: Path) -> dict[str, Path]:
+    """Small files that are slow to analyse opcode by opcode (all are valid, benign pickles
+    that pickle.load accepts)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    n = 10**6
+    files = {
+        "nested tuples 10^6 (1 MB)": (b"\x80\x02)" + b"\x85" * n + b".", "nested.pkl"),
+        "memo entries 10^6 (3 MB)": (b"\x80\x04" + b")\x94\x30" * n + b"N.", "memo.pkl"),
+        "APPENDs 5*10^6 (15 MB)": (b"\x80\x02]" + b"K\x01a" * (5 * n) + b".", "appends.pkl"),
+        "MARKs 10^6 (2 MB)": (b"\x80\x02" + b"(" * n + b")" + b"t" * n + b".", "marks.pkl"),
+    }
+    out: dict[str, Path] = {}
+    for label, (data, name) in files.items():
+        path = dest / name
+        if not path.exists():
+            path.write_bytes(data)
+        out[label] = path
+    return out
+
+
+def make_folder(dest: Path, count: int = 5000) -> Path:
+    """A hub-sized folder: ``count`` small pickled state dicts."""
+    import pickle
+
+    import numpy as np
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        path = dest / f"m{i:05d}.pkl"
+        if not path.exists():
+            state = {"w": np.full((4, 4), i, np.float32), "step": i}
+            path.write_bytes(pickle.dumps(state, protocol=4))
+    return dest
+
+
+def pathological(bindir: Path, work: Path) -> None:
+    from aisec.deployment import scan_file, scan_model
+
+    files = make_pathological(work / "pathological")
+    folder = make_folder(work / "folder-5000")
+    tools = ["aisec", "picklescan", "modelscan", "fickling"]
+    print("\npathological pickles and a 5,000-file folder: wall seconds (ratio = tool / aisec)")
+    print(f"{'input':<28} {'aisec lib':>9} " + " ".join(f"{t:>17}" for t in tools))
+    for label, path in files.items():
+        start = time.perf_counter()
+        verdict = scan_file(path).verdict
+        lib = time.perf_counter() - start
+        times = {tool: run(cmd) for tool, cmd in commands(bindir, path).items()}
+        base = times["aisec"][1]
+        cells = " ".join(
+            f"{times[t][1]:7.2f}s x{times[t][1] / base:5.2f} {times[t][0]:>2}" for t in tools
+        )
+        print(f"{label:<28} {lib:8.2f}s {cells}   (aisec: {verdict})")
+    row = {}
+    for jobs in (1, 2):
+        start = time.perf_counter()
+        report = scan_model([folder], jobs=jobs)
+        row[f"lib jobs={jobs}"] = time.perf_counter() - start
+    cmds = commands(bindir, folder)
+    timed = {
+        "aisec --jobs 1": run(cmds["aisec"]),
+        "aisec --jobs 2": run([*cmds["aisec"], "--jobs", "2"]),
+        "picklescan": run(cmds["picklescan"]),
+        "modelscan": run(cmds["modelscan"]),
+    }
+    base = timed["aisec --jobs 1"][1]
+    print(
+        "folder of 5,000 pickles: "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in row.items())
+        + f" ({report.verdict}); "
+        + ", ".join(f"{k} {v[1]:.2f}s x{v[1] / base:.2f}" for k, v in timed.items())
+    )
+    print(
+        "the digit after each ratio is the tool's exit code (-9: stopped at the timeout, its "
+        "time is the timeout); fickling has no folder mode"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keep", type=Path, default=None, help="build the corpus here")
     parser.add_argument("--skip-2gb", action="store_true")
+    parser.add_argument("--only-pathological", action="store_true")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per tool run, seconds")
     args = parser.parse_args()
+    TIMEOUT[0] = args.timeout
     from corpus import build_corpus, torch_checkpoints
 
     bindir = ensure_anchors()
     work = args.keep or Path(tempfile.mkdtemp(prefix="aisec-bench-"))
+    if args.only_pathological:
+        pathological(bindir, work)
+        return
     markers = work / "markers"
     markers.mkdir(parents=True, exist_ok=True)
     try:
@@ -183,6 +278,7 @@ def main() -> None:
         )
     leftovers = list(markers.iterdir())
     print(f"marker files created by payloads: {len(leftovers)}")
+    pathological(bindir, work)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def test_scan_records_attestation_for_every_file(
     assert files["array.npy"].verdict is ScanVerdict.CLEAN
     assert files["eval.bin"].verdict is ScanVerdict.UNSAFE
     assert files["config.json"].verdict is ScanVerdict.CLEAN
-    assert files["config.json"].format is None
+    assert files["config.json"].format == "hf-config"  # read for auto_map and templates
     assert scan.result is ControlResult.FAIL
     assert len(scan.subjects) == 3
     assert {s.digest for s in scan.subjects} == {f.digest for f in files.values()}

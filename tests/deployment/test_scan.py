@@ -114,10 +114,11 @@ def test_legacy_stream_scans_all_five_pickles(tmp_path: Path) -> None:
 
 def test_non_model_files_are_clean_and_not_model_files(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# a model\n")
-    (tmp_path / "config.json").write_text('{"a": 1}')
+    (tmp_path / "notes.json").write_text('{"a": 1}')
+    (tmp_path / "config.json").write_text('{"a": 1}')  # read for auto_map: a config format
     report = scan_model([tmp_path])
-    assert all(f.verdict == "clean" and f.format is None for f in report.files)
-    assert report.scanned == ()
+    assert all(f.verdict == "clean" for f in report.files)
+    assert [Path(f.path).name for f in report.scanned] == ["config.json"]
     assert report.verdict == "clean"
 
 

@@ -43,6 +43,7 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "torch": "torch",
     "h5py": "h5",
     "hcl2": "infra",
+    "tensorboard": "tf",
     "art": "validate",
     "fairlearn": "validate",
     "onnxruntime": "validate",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +54,8 @@ def _scan_text(report: ScanReport) -> Callable[[Console], None]:
     def text(con: Console) -> None:
         for f in report.scanned:
             con.print(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}", markup=False)
+            if f.calls:
+                con.print(f"{'':<10} calls {', '.join(f.calls)}", markup=False)
         if report.findings:
             con.print()
             render_findings_text(list(report.findings), con)
@@ -61,8 +65,21 @@ def _scan_text(report: ScanReport) -> Callable[[Console], None]:
 
 @model_group.command(name="scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes for folders (0: one per CPU core).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
 @control_options()
-def scan(paths: tuple[Path, ...], opts: ControlOptions) -> None:
+def scan(paths: tuple[Path, ...], jobs: int, progress: bool | None, opts: ControlOptions) -> None:
     """Find content in model files that executes when they are loaded.
 
     Files, folders and Hugging Face model folders; formats are found by content. Nothing in
@@ -72,7 +89,21 @@ def scan(paths: tuple[Path, ...], opts: ControlOptions) -> None:
     for path in paths:  # name a missing input before saying anything about keys
         if not path.exists() and not path.is_symlink():
             raise InputError(f"{path}: no such file or directory", path=path)
-    report = scan_model(list(paths), digest=opts.recording)
+    if jobs == 0:
+        jobs = os.cpu_count() or 1
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("scanning", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = scan_model(list(paths), digest=opts.recording, jobs=jobs, progress=advance)
+    else:
+        report = scan_model(list(paths), digest=opts.recording, jobs=jobs)
     scanned = report.scanned
     opts.finish(
         report,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,15 +37,19 @@ class FileResult:
     findings: tuple[Finding, ...]
     digest: str | None = None
     size: int = 0
+    calls: tuple[str, ...] = ()  # the operators a TorchScript archive's code calls
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "digest": self.digest,
             "format": self.format,
             "verdict": self.verdict.value,
             "findings": len(self.findings),
         }
+        if self.calls:
+            out["calls"] = list(self.calls)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +140,59 @@ def scan_file(path: Path, *, digest: bool = False) -> FileResult:
         # no format that a loader executes (config, tokenizer, text): nothing runs on load
         return FileResult(display, None, ScanVerdict.CLEAN, (), digest_value, size)
     findings = tuple(replace(f, subject=Subject(display, digest_value)) for f in scanner.findings)
-    return FileResult(display, fmt, _verdict(findings), findings, digest_value, size)
+    return FileResult(
+        display,
+        fmt,
+        _verdict(findings),
+        findings,
+        digest_value,
+        size,
+        tuple(sorted(scanner.calls)),
+    )
 
 
-def scan_model(paths: Sequence[str | os.PathLike[str]], *, digest: bool = False) -> ScanReport:
+def _scan_one(args: tuple[Path, bool]) -> FileResult:
+    return scan_file(args[0], digest=args[1])
+
+
+def scan_model(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    digest: bool = False,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanReport:
     """Scan files, folders and model folders for content that executes on load.
 
     ``digest=True`` records each scanned file's sha256 (needed for an attestation).
+    ``jobs`` > 1 scans files in that many worker processes (the results keep the walk's
+    order); ``progress(done, total)`` is called after each file.
     """
-    results = [scan_file(p, digest=digest) for p in _walk([Path(x) for x in paths])]
+    files = list(_walk([Path(x) for x in paths]))
+    total = len(files)
+    results: list[FileResult] = []
+    if jobs <= 1 or total < 2:
+        for path in files:
+            results.append(scan_file(path, digest=digest))
+            if progress is not None:
+                progress(len(results), total)
+        return ScanReport(tuple(results))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # not fork: the caller may hold threads (a progress bar) or an open database. A fork
+    # server that has imported the scanner once forks each worker without re-importing it.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context: Any = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+    else:  # pragma: no cover - Windows and macOS defaults
+        context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context) as pool:
+        chunk = max(1, min(256, total // (jobs * 4)))
+        for result in pool.map(_scan_one, [(p, digest) for p in files], chunksize=chunk):
+            results.append(result)
+            if progress is not None:
+                progress(len(results), total)
     return ScanReport(tuple(results))
 
 

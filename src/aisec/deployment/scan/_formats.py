@@ -6,7 +6,7 @@ compressed streams, object arrays) to a bounded depth and within a byte budget.
 
 from __future__ import annotations
 
-import ast
+import pickletools
 import re
 import struct
 import tarfile
@@ -17,8 +17,10 @@ from typing import Any, cast
 from aisec.core.controls import Rule
 from aisec.core.findings import Finding
 from aisec.deployment.scan import _rules as rules
+from aisec.deployment.scan._formats_hub import sniff_hub
 from aisec.deployment.scan._io import DecompressLimitError, RangeReader, decompress_bounded
 from aisec.deployment.scan._pickle_vm import Call, Global, Opaque, PDict, Reader, run_pickle
+from aisec.deployment.scan._torchscript import torchscript_calls
 from aisec.deployment.scan._zip import Buffer, ZipLimitError, read_entry, read_zip
 
 __all__ = ["MAX_DEPTH", "BlobScanner", "sniff"]
@@ -30,6 +32,7 @@ MAX_PICKLES_PER_STREAM = 64
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _PICKLE_EXT = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".dat", ".sav")
 _PICKLE_ONLY_EXT = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt")
+_OPCODE_BYTES = frozenset(ord(op.code) for op in pickletools.opcodes)
 _STORAGE_DATA = re.compile(r"(^|/)data/\d+$")
 _DTYPE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)(\[\w+\])?$")
 _STORAGE_SIZES = {
@@ -92,7 +95,7 @@ def sniff(head: bytes, name: str) -> str | None:
         return "keras-unknown"
     if lower.endswith(_PICKLE_ONLY_EXT):
         return "pickle"  # named as a pickle: it must parse as one to be cleared
-    if lower.endswith(_PICKLE_EXT) and head[:1] in b"(cdl}])NIJKSVX\x80":
+    if lower.endswith(_PICKLE_EXT) and head[:1] and head[0] in _OPCODE_BYTES:
         return "pickle"
     return None
 
@@ -105,6 +108,8 @@ class BlobScanner:
         self.findings: list[Finding] = []
         self.inflated = 0
         self.extra = extra or {}
+        self.torchscript = False  # inside a TorchScript archive: torch.jit.load's rules
+        self.calls: set[str] = set()  # what TorchScript code calls
 
     # ---------------------------------------------------------------- helpers
     def add(
@@ -137,7 +142,7 @@ class BlobScanner:
     ) -> str | None:
         fmt = fmt or sniff(buf[:512], name)
         if fmt is None:
-            fmt = self._maybe_pickle(buf)
+            fmt = self._maybe_pickle(buf) or sniff_hub(name)
             if fmt is None:
                 return None
         if depth > MAX_DEPTH:
@@ -160,19 +165,35 @@ class BlobScanner:
         return fmt
 
     def _maybe_pickle(self, buf: Buffer) -> str | None:
-        """Protocol 0/1 pickles have no magic: they are pickles if they parse to STOP."""
-        if len(buf) == 0 or buf[:1] not in [bytes([c]) for c in b"(cdl}])NIJKSVXFGLP"]:
+        """A pickle needs no PROTO header: ``pickle.load`` (and ``torch.load``'s legacy path,
+        ``np.load(allow_pickle=True)``) start on any opcode and execute each one as it is
+        read, so a stream that reaches a callable before it breaks runs that callable. Any
+        file starting with an opcode is walked; it is a pickle if it parses to STOP or
+        reaches anything but data before it fails."""
+        first = buf[:1]
+        if not first or first[0] not in _OPCODE_BYTES:
             return None
-        probe = run_pickle(RangeReader(buf), max_ops=100_000)
-        return "pickle" if probe.complete else None
+        probe = run_pickle(RangeReader(buf))
+        if probe.complete or probe.imports or any(i.kind != "unverified" for i in probe.issues):
+            return "pickle"
+        return None
 
     # ---------------------------------------------------------------- pickle
     def scan_pickle(self, buf: Buffer, member: str | None, depth: int, base: int = 0) -> str:
         reader = RangeReader(buf, base)
         fmt = "pickle"
         for index in range(MAX_PICKLES_PER_STREAM):
-            result = run_pickle(reader, base=base, on_build=self._joblib_hook(member, depth))
+            result = run_pickle(
+                reader,
+                base=base,
+                on_build=self._joblib_hook(member, depth),
+                torchscript=self.torchscript,
+            )
             self._report(result.issues, member)
+            for data, offset, loader in result.nested:
+                inner = f"{member}!<{loader}@{offset}>" if member else f"<{loader}@{offset}>"
+                if self.scan(data, member=inner, depth=depth + 1, name="") is None:
+                    self.unverified(f"{loader} loads bytes in no format this scanner reads", inner)
             if not result.complete:
                 break
             if index == 0 and result.value == _LEGACY_MAGIC:
@@ -236,14 +257,7 @@ class BlobScanner:
         ):
             raise _JoblibError("joblib array header cannot be read")
         kind, size = match.group(1), int(match.group(2) or 1)
-        structured = (
-            isinstance(dtype, Call)
-            and dtype.states
-            and isinstance(dtype.states[-1], tuple)
-            and len(dtype.states[-1]) > 3
-            and dtype.states[-1][3]
-        )
-        if kind == "O" or structured:
+        if _dtype_has_object(dtype, 0):  # what joblib's loader tests: dtype.hasobject
             nested = run_pickle(reader, base=base)
             self._report(nested.issues, member)
             if not nested.complete:
@@ -269,18 +283,48 @@ class BlobScanner:
             return "zip"
         for what, offset in view.problems:
             self.add(rules.ARCHIVE_EVASION, what, member, offset)
+        for entry in view.entries:
+            problem = _member_escapes(entry.name)
+            if problem is None and entry.is_symlink:
+                problem = "is a symbolic link (extractors that honour Unix modes create it)"
+            if problem:
+                self.add(rules.ARCHIVE_MEMBER_ESCAPE, f"member {entry.name!r} {problem}", member)
         names = {n for e in view.entries for n in e.names}
         is_torch = any(n.endswith("data.pkl") for n in names)
+        # torch.load hands an archive with a constants.pkl record to torch.jit.load
+        is_script = any(n.partition("/")[2] == "constants.pkl" for n in names)
         is_keras = any(n.endswith("config.json") for n in names) and (
             "metadata.json" in names or any(n.endswith(".weights.h5") for n in names)
         )
+        is_skops = "schema.json" in names
         fmt = (
-            "pytorch-zip"
+            "skops"
+            if is_skops
+            else "torchscript"
+            if is_script
+            else "pytorch-zip"
             if is_torch
             else "keras"
             if is_keras
             else ("npz" if names and all(n.endswith(".npy") for n in names) else "zip")
         )
+        outer, self.torchscript = self.torchscript, is_script
+        try:
+            self._zip_entries(buf, view, member, depth, is_torch, is_keras, is_script)
+        finally:
+            self.torchscript = outer
+        return fmt
+
+    def _zip_entries(
+        self,
+        buf: Buffer,
+        view: Any,
+        member: str | None,
+        depth: int,
+        is_torch: bool,
+        is_keras: bool,
+        is_script: bool,
+    ) -> None:
         for entry in view.entries:
             label = " | ".join(entry.names)
             where = f"{member}!{label}" if member else label
@@ -293,8 +337,26 @@ class BlobScanner:
             if is_keras and entry.name == "config.json" and "keras_config" in self.extra:
                 self._entry(buf, entry, where, depth, "keras_config")
                 continue
+            if entry.name == "schema.json" and "skops-schema" in self.extra:
+                self._entry(buf, entry, where, depth, "skops-schema")
+                continue
+            if is_script and "/code/" in f"/{entry.name}" and entry.name.endswith(".py"):
+                self._torchscript_code(buf, entry, where)
+                continue
             self._entry(buf, entry, where, depth, None)
-        return fmt
+
+    def _torchscript_code(self, buf: Buffer, entry: Any, where: str) -> None:
+        try:
+            source = read_entry(buf, entry, limit=MAX_MEMBER_BYTES).decode("utf-8")
+            calls = torchscript_calls(source)
+        except (ZipLimitError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError) as e:
+            self.unverified(f"TorchScript code cannot be read: {e}", where, entry.header_offset)
+            return
+        self.calls.update(calls.ops)
+        for op in calls.custom:
+            self.add(rules.TORCHSCRIPT_CUSTOM_OP, f"calls {op}", where, None, op)
+        for op in calls.file_ops:
+            self.add(rules.TORCHSCRIPT_FILE_OP, f"calls {op}", where, None, op)
 
     def _entry(self, buf: Buffer, entry: Any, where: str, depth: int, fmt: str | None) -> None:
         try:
@@ -306,6 +368,8 @@ class BlobScanner:
         kind = fmt or sniff(head, names[-1])
         if kind is None and any(n.endswith(".pkl") for n in names):
             kind = "pickle"
+        if kind is None:
+            kind = next((k for k in map(sniff_hub, names) if k), None)
         if kind is None:
             return
         if kind in ("npy", "safetensors", "gguf") and entry.method == 0:
@@ -350,12 +414,11 @@ class BlobScanner:
             self.unverified(f"NumPy header length {hlen} is out of bounds", member, 8)
             return "npy"
         try:
-            header = ast.literal_eval(buf[start : start + hlen].decode("latin1").strip())
-            descr = header["descr"]
-        except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
-            self.unverified("NumPy header is not a valid dictionary", member, start)
+            has_object = _npy_has_object(buf[: start + hlen], major, head[7])
+        except Exception as e:  # numpy's reader fails in its own ways: never cleared
+            self.unverified(f"NumPy header cannot be read as np.load reads it: {e}", member, 8)
             return "npy"
-        if "O" in repr(descr):
+        if has_object:  # np.load(allow_pickle=True) unpickles the data
             self.scan_pickle(buf, member, depth, base=start + hlen)
             return "npy-object"
         return "npy"
@@ -384,8 +447,16 @@ class BlobScanner:
                     if count > 10_000:
                         self.unverified("more than 10000 tar members", member)
                         break
+                    problem = _tar_member_problem(info)
+                    if problem:
+                        self.add(
+                            rules.ARCHIVE_MEMBER_ESCAPE,
+                            f"member {info.name!r} {problem}",
+                            member,
+                            info.offset,
+                        )
                     if not info.isfile():
-                        continue
+                        continue  # links and devices are never followed
                     names.append(info.name)
                     where = f"{member}!{info.name}" if member else info.name
                     start, end = info.offset_data, info.offset_data + info.size
@@ -440,6 +511,98 @@ class BlobScanner:
 
 class _JoblibError(Exception):
     pass
+
+
+def _member_escapes(name: str) -> str | None:
+    """Why an archive member name lands outside the folder it is extracted into."""
+    import posixpath
+
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return "has an absolute path"
+    if "\x00" in norm:
+        return "has a NUL byte in its name"
+    if ".." in norm.split("/"):
+        resolved = posixpath.normpath(norm)
+        if resolved == ".." or resolved.startswith("../"):
+            return "climbs out of the extraction folder with '..'"
+        return "contains '..'"
+    return None
+
+
+def _tar_member_problem(info: tarfile.TarInfo) -> str | None:
+    import posixpath
+
+    problem = _member_escapes(info.name)
+    if problem:
+        return problem
+    if info.isdev():
+        return "is a device file"
+    if info.issym() or info.islnk():
+        target = info.linkname
+        if info.issym():
+            target = posixpath.join(posixpath.dirname(info.name), target)
+        if target.startswith("/") or _member_escapes(target.lstrip("/")) or target == "":
+            kind = "symbolic" if info.issym() else "hard"
+            return f"is a {kind} link to {info.linkname!r}, outside the archive"
+    return None
+
+
+def _npy_has_object(header: bytes, major: int, minor: int) -> bool:
+    """Whether ``np.load`` would unpickle the array: numpy's own header reader (the same
+    ``safe_eval`` and ``descr_to_dtype``, so every dtype spelling numpy accepts, structured
+    dtypes with object fields included) decides, never a string test."""
+    import io
+
+    from numpy.lib import format as npformat
+
+    reader: Any = getattr(npformat, "_read_array_header", None)
+    fp = io.BytesIO(header)
+    fp.seek(8)
+    if reader is not None:
+        _shape, _order, dtype = reader(fp, (major, minor), max_header_size=1 << 20)
+    elif major == 1:  # pragma: no cover - numpy without the private reader
+        _shape, _order, dtype = npformat.read_array_header_1_0(fp, max_header_size=1 << 20)
+    else:  # pragma: no cover
+        _shape, _order, dtype = npformat.read_array_header_2_0(fp, max_header_size=1 << 20)
+    return bool(dtype.hasobject)
+
+
+def _dtype_has_object(dtype: Any, depth: int) -> bool:
+    """numpy's ``dtype.hasobject`` for a pickled ``numpy.dtype(code, ...)`` and its state:
+    an object code, the object flag, or an object dtype in any field or subarray."""
+    if depth > 32:
+        raise _JoblibError("dtype nested too deep")
+    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
+        raise _JoblibError("dtype is not a numpy.dtype call")
+    code = dtype.args[0]
+    if not isinstance(code, str):
+        raise _JoblibError("dtype code is computed")
+    if code.lstrip("<>|=").startswith("O"):
+        return True
+    state = dtype.states[-1] if dtype.states else None
+    if state is None:
+        return False
+    if not isinstance(state, tuple) or len(state) < 5:
+        raise _JoblibError("dtype state cannot be read")
+    flags = state[-1] if len(state) >= 8 else 0
+    if isinstance(flags, int) and flags & 1:
+        return True
+    subarray, fields = state[2], state[4]
+    if isinstance(subarray, tuple) and subarray:
+        if _dtype_has_object(subarray[0], depth + 1):
+            return True
+    elif subarray is not None:
+        raise _JoblibError("dtype subarray cannot be read")
+    if isinstance(fields, PDict):
+        for _, value in fields.pairs:
+            if not (isinstance(value, tuple) and value):
+                raise _JoblibError("dtype field cannot be read")
+            if _dtype_has_object(value[0], depth + 1):
+                return True
+    elif fields is not None:
+        raise _JoblibError("dtype fields cannot be read")
+    return False
 
 
 class _Window:

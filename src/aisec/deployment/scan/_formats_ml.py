@@ -198,6 +198,16 @@ class TemplateUnreadableError(Exception):
     """The template cannot be checked (does not parse, or jinja2 is missing)."""
 
 
+def _fold(node: Any, ctx: Any) -> Any:
+    """The node's value if jinja2 can compute it without rendering (``as_const``)."""
+    from jinja2 import nodes
+
+    try:
+        return node.as_const(ctx)
+    except (nodes.Impossible, Exception):  # as_const raises whatever a filter raises
+        return None
+
+
 _SANDBOX_ESCAPES = frozenset(
     {"cycler", "joiner", "namespace", "lipsum", "self", "config", "request", "range_"}
 )
@@ -218,15 +228,28 @@ def template_problems(source: str) -> list[str]:
     except (TemplateSyntaxError, RecursionError, MemoryError) as exc:
         raise TemplateUnreadableError(f"template does not parse: {exc}") from exc
     problems: list[str] = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+    ctx = nodes.EvalContext(Environment(autoescape=True))
+    for node in tree.find_all(nodes.Node):
         attr: Any = None
         if isinstance(node, nodes.Getattr):
             attr = node.attr
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            attr = node.arg.value
+        elif isinstance(node, nodes.Getitem):
+            attr = _fold(node.arg, ctx)
         elif isinstance(node, nodes.Name) and node.ctx == "load":
             if node.name in _SANDBOX_ESCAPES:
                 problems.append(f"uses the global {node.name!r} (line {node.lineno})")
+            continue
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            arg = node.args[0] if node.args else None
+            attr = _fold(arg, ctx) if arg is not None else None
+            if not isinstance(attr, str):
+                problems.append(f"attr filter with a computed name (line {node.lineno})")
+                continue
+        elif isinstance(node, (nodes.Concat, nodes.Add, nodes.Filter, nodes.Const)):
+            # a name built at render time ('__cla' ~ 'ss__', ['_','_']|join): folded here
+            value = _fold(node, ctx)
+            if isinstance(value, str) and "__" in value:
+                problems.append(f"builds the string {value[:40]!r} (line {node.lineno})")
             continue
         if isinstance(attr, str) and (attr.startswith("_") or attr in ("mro", "func_globals")):
             problems.append(f"accesses attribute {attr!r} (line {node.lineno})")
@@ -258,11 +281,45 @@ def keras_config_problems(config: Any) -> list[tuple[str, str]]:
             ):
                 problems.append(("custom", f"{cls!r} from {module or registered!r}"))
             if cls == "function" or node.get("class_name") == "__lambda__":
-                problems.append(("lambda", "serialized Python function in config"))
+                fmodule = module if isinstance(module, str) else ""
+                if not fmodule.startswith(_KERAS_FUNCTION_MODULES):
+                    problems.append(
+                        ("lambda", f"function {node.get('config')!r} from {fmodule or '?'!r}")
+                    )
+            elif isinstance(module, str) and module.startswith(_KERAS_MODULES):
+                problem = _keras_unsafe_builtin(module, cls, node.get("config"))
+                if problem:
+                    problems.append(("custom", problem))
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     return problems
+
+
+#: Keras modules whose functions a config may name (activations, losses, metrics).
+_KERAS_FUNCTION_MODULES = tuple(
+    f"{root}.{sub}"
+    for root in ("keras", "keras.src", "tf_keras", "tensorflow.keras")
+    for sub in ("activations", "losses", "metrics", "ops")
+)
+#: Keras' own objects that reach outside the model: utilities, saving and file helpers.
+_KERAS_UNSAFE_PARTS = ("utils", "saving", "export", "legacy", "applications")
+_KERAS_FILE_LAYERS = frozenset({"StringLookup", "IntegerLookup", "TextVectorization"})
+
+
+def _keras_unsafe_builtin(module: str, cls: Any, config: Any) -> str | None:
+    """Keras' own objects outside its safe set: utility/saving modules used as layers,
+    layers that load a SavedModel from a path, lookup layers that read a vocabulary file."""
+    parts = module.split(".")
+    if any(p in _KERAS_UNSAFE_PARTS for p in parts) or "src.legacy" in module:
+        return f"{cls!r} from {module!r}: a Keras utility, not a layer"
+    if cls == "TFSMLayer":
+        return "TFSMLayer loads a TensorFlow SavedModel from a path when the model loads"
+    if cls in _KERAS_FILE_LAYERS and isinstance(config, dict):
+        vocab = config.get("vocabulary")
+        if isinstance(vocab, str):
+            return f"{cls} reads its vocabulary from the file {vocab!r}"
+    return None
 
 
 def _layer_name(node: dict[str, Any]) -> str:
@@ -369,57 +426,83 @@ _STD_DOMAINS = frozenset(
 
 def onnx_problems(data: bytes) -> list[tuple[str, str]]:
     """(kind, detail): external data locations, custom domains. Raises ValueError if the
-    protobuf does not parse."""
+    protobuf does not parse.
+
+    External data is looked for in every place a loader reads a tensor from: graph
+    initializers and sparse initializers, node attributes (tensor, tensors, sparse tensor(s))
+    and the subgraphs they hold, model-local functions (their nodes and attribute defaults)
+    and training-info graphs; field numbers are onnx.proto's.
+    """
     problems: list[tuple[str, str]] = []
+    locations: list[str] = []
     model = _fields(data)
-    graphs = [v for n, w, v in model if n == 7 and w == 2]
+    # (kind, payload, depth): kind names the message type of payload
+    work: list[tuple[str, bytes, int]] = []
     for n, w, v in model:
-        if n == 8 and w == 2:  # opset_import
-            domain = next((x for m, ww, x in _fields(v) if m == 1 and ww == 2), b"").decode(
-                "utf-8", "replace"
-            )
-            if domain not in _STD_DOMAINS:
-                problems.append(("custom", f"opset imports custom domain {domain!r}"))
-    stack = [(g, 0) for g in graphs]
-    while stack:
-        graph, depth = stack.pop()
+        if w != 2:
+            continue
+        if n == 8:  # opset_import
+            _custom_domain(v, 1, "opset imports", problems)
+        elif n == 7:
+            work.append(("graph", v, 0))
+        elif n == 25:
+            work.append(("function", v, 0))
+        elif n == 20:  # training_info: initialization (1), algorithm (2)
+            work.extend(("graph", g, 0) for m, ww, g in _fields(v) if m in (1, 2) and ww == 2)
+    while work:
+        kind, msg, depth = work.pop()
         if depth > MAX_PROTO_DEPTH:
             problems.append(("unverified", "subgraphs nested too deep"))
             break
-        for n, w, v in _fields(graph):
+        for n, w, v in _fields(msg):
             if w != 2:
                 continue
-            if n == 1:  # node
-                _onnx_node(v, depth, stack, problems)
-            elif n in (5, 16):  # initializer, sparse_initializer
-                _onnx_tensor(v, problems)
+            if kind in ("graph", "function") and n == (1 if kind == "graph" else 7):
+                work.append(("node", v, depth))
+            elif kind == "graph" and n == 5:
+                work.append(("tensor", v, depth))
+            elif kind == "graph" and n == 15:
+                work.append(("sparse", v, depth))
+            elif kind == "function" and n == 11:
+                work.append(("attribute", v, depth))
+            elif kind == "function" and n == 9:
+                _custom_domain(v, 1, "function opset imports", problems)
+            elif kind == "node" and n == 7:
+                _custom_domain(v, None, "node uses operator", problems)
+            elif kind == "node" and n == 5:
+                work.append(("attribute", v, depth))
+            elif kind == "attribute" and n in (5, 10):
+                work.append(("tensor", v, depth))
+            elif kind == "attribute" and n in (22, 23):
+                work.append(("sparse", v, depth))
+            elif kind == "attribute" and n in (6, 11):
+                work.append(("graph", v, depth + 1))
+            elif kind == "sparse" and n in (1, 2):
+                work.append(("tensor", v, depth))
+            elif kind == "tensor" and n == 13:  # external_data: StringStringEntryProto
+                entry = {k: x for k, w2, x in _fields(v) if w2 == 2}
+                if entry.get(1) == b"location":
+                    locations.append(entry.get(2, b"").decode("utf-8", "replace"))
+    for loc in locations:
+        if _escapes(loc):
+            problems.append(("external", f"external data location {loc!r}"))
+        else:
+            problems.append(("location", loc))
     return problems
 
 
-def _onnx_node(
-    node: bytes, depth: int, stack: list[tuple[bytes, int]], problems: list[tuple[str, str]]
+def _custom_domain(
+    msg: bytes, field_num: int | None, what: str, problems: list[tuple[str, str]]
 ) -> None:
-    for m, ww, x in _fields(node):
-        if m == 7 and ww == 2:
-            domain = x.decode("utf-8", "replace")
-            if domain not in _STD_DOMAINS:
-                problems.append(("custom", f"node uses operator domain {domain!r}"))
-        elif m == 5 and ww == 2:  # attribute: g (6) / graphs (11)
-            for a, aw, av in _fields(x):
-                if a in (6, 11) and aw == 2:
-                    stack.append((av, depth + 1))
-                elif a == 5 and aw == 2:
-                    _onnx_tensor(av, problems)
-
-
-def _onnx_tensor(tensor: bytes, problems: list[tuple[str, str]]) -> None:
-    for m, ww, x in _fields(tensor):
-        if m == 13 and ww == 2:  # external_data: StringStringEntryProto
-            entry = {k: v for k, w2, v in _fields(x) if w2 == 2}
-            if entry.get(1) == b"location":
-                loc = entry.get(2, b"").decode("utf-8", "replace")
-                if _escapes(loc):
-                    problems.append(("external", f"external data location {loc!r}"))
+    """``msg`` is an OperatorSetIdProto (domain is field 1) or, with None, the domain bytes."""
+    raw = (
+        msg
+        if field_num is None
+        else next((x for m, ww, x in _fields(msg) if m == field_num and ww == 2), b"")
+    )
+    domain = raw.decode("utf-8", "replace")
+    if domain not in _STD_DOMAINS:
+        problems.append(("custom", f"{what} domain {domain!r}"))
 
 
 def _escapes(location: str) -> bool:
@@ -447,8 +530,36 @@ def scan_onnx(s: BlobScanner, buf: Buffer, member: str | None, _name: str) -> No
         "external": rules.ONNX_EXTERNAL,
         "unverified": rules.UNVERIFIED,
     }
+    seen: set[str] = set()
     for kind, detail in problems:
+        if kind == "location":
+            if member is None and detail not in seen:  # a file on disk: where it really points
+                seen.add(detail)
+                problem = _location_on_disk(s.path, detail)
+                if problem:
+                    s.add(rules.ONNX_EXTERNAL, problem, member)
+            continue
         s.add(kinds[kind], detail, member)
+
+
+def _location_on_disk(model_path: str, location: str) -> str | None:
+    """A relative location that reaches outside the model's folder through a symlink (the
+    loader follows links when it opens the file), or through a symlink at all."""
+    from pathlib import Path
+
+    base = Path(model_path).absolute().parent
+    real_base = base.resolve()
+    probe = base
+    for part in PurePosixPath(location.replace("\\", "/")).parts:
+        probe = probe / part
+        if probe.is_symlink():
+            real = probe.resolve()
+            if not real.is_relative_to(real_base):
+                return f"external data location {location!r} is a symlink to {str(real)!r}"
+            return f"external data location {location!r} goes through a symlink"
+    if not probe.resolve().is_relative_to(real_base):
+        return f"external data location {location!r} resolves outside the model folder"
+    return None
 
 
 def scan_keras_unknown(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> None:
@@ -463,3 +574,7 @@ EXTRA_SCANNERS = {
     "onnx": scan_onnx,
     "keras-unknown": scan_keras_unknown,
 }
+
+from aisec.deployment.scan._formats_hub import HUB_SCANNERS  # noqa: E402 - after _fields
+
+EXTRA_SCANNERS.update(HUB_SCANNERS)

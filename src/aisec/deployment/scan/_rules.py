@@ -125,7 +125,7 @@ ONNX_CUSTOM_OP = _rule(
 GGUF_TEMPLATE = _rule(
     9,
     Severity.CRITICAL,
-    "GGUF chat template reaches outside the Jinja sandbox",
+    "Chat template (GGUF or tokenizer config) reaches outside the Jinja sandbox",
     "Replace the chat_template metadata with a reviewed template before serving the model.",
     owasp=("LLM03", "LLM04"),
     rationale=(
@@ -156,6 +156,65 @@ GLOBAL_MUTATION = _rule(
     ),
 )
 
+TORCHSCRIPT_CUSTOM_OP = _rule(
+    12,
+    Severity.MEDIUM,
+    "TorchScript code calls an operator outside libtorch (needs a native library)",
+    "Load only with a reviewed operator library; prefer a model that uses standard operators.",
+    rationale=(
+        "An operator namespace outside libtorch runs native code that the archive does not "
+        "contain and the scanner cannot read."
+    ),
+)
+TORCHSCRIPT_FILE_OP = _rule(
+    13,
+    Severity.HIGH,
+    "TorchScript code calls an operator that reads or writes files",
+    _CONVERT,
+    rationale="A TorchScript model that reads or writes files reaches outside its tensors.",
+)
+ARCHIVE_MEMBER_ESCAPE = _rule(
+    14,
+    Severity.HIGH,
+    "Archive member escapes the extraction folder (.., absolute path, link, device)",
+    "Do not extract the archive; rebuild it from its source with plain relative members.",
+    rationale=(
+        "Members with '..' or absolute names, links that point outside and device files "
+        "overwrite or read files outside the folder the archive is unpacked into."
+    ),
+)
+TF_GRAPH_OP = _rule(
+    15,
+    Severity.HIGH,
+    "TensorFlow graph uses an operation outside the allowlist (files, Python, network)",
+    "Do not load or serve the graph; re-export it without the listed operations.",
+    rationale=(
+        "TensorFlow graphs run their operations on load or serving: ReadFile, WriteFile, "
+        "PyFunc and friends read files, write files or run Python."
+    ),
+)
+REMOTE_CODE = _rule(
+    16,
+    Severity.HIGH,
+    "Model folder makes its loader import and run code (auto_map, loader_module, _target_)",
+    "Review the named code and load it only from a pinned, reviewed revision; never with "
+    "trust_remote_code for an unreviewed model.",
+    rationale=(
+        "Hugging Face auto_map with trust_remote_code, MLflow loader modules and code paths, "
+        "and Hydra _target_ in NeMo configs import and run Python when the model is loaded."
+    ),
+)
+SKOPS_TYPE = _rule(
+    17,
+    Severity.HIGH,
+    "skops file names a type outside the allowlist",
+    "Load only with trusted types reviewed by hand (skops.io.get_untrusted_types).",
+    rationale=(
+        "skops reconstructs the types its schema names; a type outside the allowlist, or an "
+        "operator/attrgetter/methodcaller node, can run code when the model is loaded."
+    ),
+)
+
 RULES: tuple[Rule, ...] = (
     DANGEROUS_CALLABLE,
     UNSAFE_CALLABLE,
@@ -168,6 +227,12 @@ RULES: tuple[Rule, ...] = (
     GGUF_TEMPLATE,
     SAFETENSORS_HEADER,
     GLOBAL_MUTATION,
+    TORCHSCRIPT_CUSTOM_OP,
+    TORCHSCRIPT_FILE_OP,
+    ARCHIVE_MEMBER_ESCAPE,
+    TF_GRAPH_OP,
+    REMOTE_CODE,
+    SKOPS_TYPE,
 )
 
 

@@ -48,6 +48,12 @@ class ZipEntry:
     header_offset: int
     data_offset: int
     in_central_directory: bool = True
+    external_attr: int = 0
+
+    @property
+    def is_symlink(self) -> bool:
+        """Unix mode S_IFLNK in the high half of the external attributes (Info-ZIP)."""
+        return (self.external_attr >> 16) & 0o170000 == 0o120000
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -135,6 +141,7 @@ def read_zip(buf: Buffer) -> ZipView:
         crc, csize, usize = struct.unpack_from("<III", head, 16)
         nlen, xlen, clen = struct.unpack_from("<HHH", head, 28)
         offset = struct.unpack_from("<I", head, 42)[0]
+        external_attr = struct.unpack_from("<I", head, 38)[0]
         name = _name(buf[pos + 46 : pos + 46 + nlen], flags)
         extra = buf[pos + 46 + nlen : pos + 46 + nlen + xlen]
         usize, csize, offset = _zip64(extra, usize, csize, offset)
@@ -157,7 +164,18 @@ def read_zip(buf: Buffer) -> ZipView:
         if data_offset + csize > size:
             problems.append((f"entry {name!r} runs past the end of the file", offset))
         entries.append(
-            ZipEntry(name, local_name, method, flags, csize, usize, crc, offset, data_offset)
+            ZipEntry(
+                name,
+                local_name,
+                method,
+                flags,
+                csize,
+                usize,
+                crc,
+                offset,
+                data_offset,
+                external_attr=external_attr,
+            )
         )
     entries.extend(_hidden_local_entries(buf, seen_headers, problems))
     return ZipView(tuple(entries), tuple(problems))
