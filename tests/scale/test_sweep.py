@@ -96,3 +96,25 @@ def test_bad_sources_are_one_clear_error(tmp_path: Path) -> None:
         plan_sweep([tmp_path / "absent"])
     with pytest.raises(InputError, match="no sweep"):
         run_sweep([], recorder=NullRecorder(), sweep_id="nope", resume=True)
+
+
+def test_sweep_command_records_one_attestation_per_model_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aisec.cli import main
+
+    hub = _registry(tmp_path, models=6)
+    assert main(["keys", "generate"]) == 0
+    capsys.readouterr()
+    code = main(["model", "sweep", str(hub), "--model-depth", "2", "-f", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1, err  # models 0 and 3 carry the payload (a critical finding)
+    doc = json.loads(out)
+    assert doc["models"] == 6 and len(doc["entries"]) == 6
+    assert doc["verdicts"].get("unsafe") == 2
+    assert not (tmp_path / "sweep-payload-ran").exists()
+    again = main(["model", "sweep", str(hub), "--model-depth", "2", "--resume", doc["sweep"],
+                  "-f", "json"])  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert again == 0
+    assert json.loads(out)["skipped"] == 6

@@ -155,4 +155,5 @@ def convert(source: Path, target: str, out: Path, overwrite: bool, opts: Control
     opts.finish(result, text=text)
 
 
+import aisec.cli.model_sweep  # noqa: E402  - attaches `aisec model sweep`
 import aisec.cli.model_validate  # noqa: E402, F401  - attaches `aisec model validate`
