@@ -348,9 +348,12 @@ def _start_redis(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(200):
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-            return proc
+    for _ in range(500):
+        # ready when it answers PING: while it loads its AOF it accepts but answers LOADING
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as c:
+            c.sendall(b"PING\r\n")
+            if c.recv(64).startswith(b"+PONG"):
+                return proc
         time.sleep(0.02)
     proc.kill()
     pytest.fail("redis-server did not start")

@@ -128,10 +128,17 @@ class Gateway:
             # which the limiter took for "Redis is down" (503, or no limit with fail-open)
             # short connect and command timeouts: a hung Redis must cost milliseconds, then
             # the limiter's circuit breaker applies the Redis-down policy without waiting
+            # after a Redis restart every pooled connection is stale: one immediate retry on a
+            # fresh connection (not on a timeout, which would double a hung Redis's cost)
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError as RedisConnectionError
+
             pool = aioredis.BlockingConnectionPool.from_url(
                 cfg.redis, decode_responses=True, max_connections=REDIS_CONNECTIONS,
                 timeout=REDIS_POOL_WAIT_SECONDS, socket_timeout=cfg.redis_timeout,
-                socket_connect_timeout=cfg.redis_timeout,
+                socket_connect_timeout=cfg.redis_timeout, retry=Retry(NoBackoff(), 1),
+                retry_on_error=[RedisConnectionError],
             )  # fmt: skip
             self.redis = aioredis.Redis.from_pool(pool)
             self.limiter = RedisLimiter(self.redis, cfg.redis_prefix, fail_open=cfg.fail_open)
