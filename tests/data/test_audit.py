@@ -71,7 +71,7 @@ def test_backdoor_trigger_found(poisoned: tuple[Injected, dict[str, Any]]) -> No
     assert p >= 0.9 and r >= 0.9, (p, r)
     trig = report["triggers"]
     assert trig and {t["source"] for t in trig} == {"poisoned"}
-    assert {t["column"] for t in trig} <= {"f00", "f01", "f08", "f09"}
+    assert {c["column"] for t in trig for c in t["conditions"]} <= {"f00", "f01", "f08", "f09"}
     ids = {f["id"] for f in report["findings"]}
     assert {"AISEC-DAT-006", "AISEC-DAT-005", "AISEC-DAT-011"} <= ids
 

@@ -1,0 +1,151 @@
+"""Gross errors and unit mix-ups: per-column robust scale over every row.
+
+For each numeric column with at least :data:`MIN_DISTINCT` distinct values, the centre
+and spread are the median and the MAD (scaled by 1.4826, so one unit is one standard
+deviation of a normal column), taken on the log10 scale when the column is positive
+(values from a unit slip sit a constant *factor* away, so the log scale is the one where
+they stand apart) and on the raw scale otherwise. A value is a gross error when it lies
+more than :data:`ROBUST_Z` robust deviations from the median *and* at least a factor
+:data:`MIN_FACTOR` away from it (the narrowest unit slip, kg vs lb, is x2.2; this keeps a
+tight, skewed column's honest tail out). Two Polars passes (medians, then MADs and the
+flagged rows) stream the table, so every row is checked.
+
+The likely cause is the conversion factor that brings the value back nearest the median:
+a power of ten (a digit added or dropped, a decimal point lost) or a common unit ratio
+(:data:`UNIT_RATIOS`, public conversion constants, not tied to any column name).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from aisec.data._table import ROW, Table, _pl
+
+__all__ = ["MIN_DISTINCT", "MIN_FACTOR", "ROBUST_Z", "UNIT_RATIOS", "gross_errors"]
+
+ROBUST_Z = 6.0
+MIN_FACTOR = 2.0
+MIN_DISTINCT = 10
+_ROW_CAP = 100_000
+
+UNIT_RATIOS: tuple[tuple[float, str], ...] = (
+    (2.2046, "kg vs lb"),
+    (2.54, "inch vs cm"),
+    (18.016, "glucose mmol/L vs mg/dL"),
+    (38.67, "cholesterol mmol/L vs mg/dL"),
+    (88.42, "creatinine umol/L vs mg/dL"),
+    (88.57, "triglycerides mmol/L vs mg/dL"),
+    (60.0, "minutes vs hours / seconds vs minutes"),
+    (12.0, "months vs years"),
+    (28.35, "ounces vs grams"),
+    (3.281, "metres vs feet"),
+)
+
+
+def _cause(value: float, median: float, spread: float, log: bool) -> dict[str, Any]:
+    """The conversion that brings ``value`` nearest the column's median."""
+    if not log or value <= 0 or median <= 0:
+        return {"cause": "implausible value", "factor": None}
+    cands: list[tuple[float, str]] = [
+        (10.0**k, f"digit or decimal slip (x10^{k})") for k in (1, 2, 3)
+    ]
+    cands += [(r, f"unit mix-up ({name})") for r, name in UNIT_RATIOS]
+    best: tuple[float, float, str] | None = None
+    for factor, what in cands:
+        for f in (factor, 1 / factor):
+            fixed = math.log10(value * f)
+            dist = abs(fixed - math.log10(median)) / spread
+            if best is None or dist < best[0]:
+                best = (dist, f, what)
+    if best is None or best[0] > 3.0:
+        return {"cause": "implausible value", "factor": None}
+    dist, f, what = best
+    return {"cause": what, "factor": round(f, 6), "corrected": round(value * f, 6)}
+
+
+def gross_errors(
+    table: Table, *, features: Sequence[str], id_col: str | None
+) -> tuple[dict[int, float], list[dict[str, Any]], dict[str, Any]]:
+    """Row -> score (robust deviations), the flagged values (worst first) and per column
+    the centre and spread used."""
+    pl = _pl()
+    lz = table.lazy
+    cols = [c for c in features if table.columns[c].is_numeric()]
+    if not cols:
+        return {}, [], {}
+    stats = table.collect(
+        lz.select(
+            *[pl.col(c).cast(pl.Float64).n_unique().alias(f"{c}__n") for c in cols],
+            *[(pl.col(c).cast(pl.Float64) <= 0).mean().alias(f"{c}__neg") for c in cols],
+        )
+    ).row(0, named=True)
+    keep = [c for c in cols if stats[f"{c}__n"] >= MIN_DISTINCT]
+    if not keep:
+        return {}, [], {}
+    log = {c: (stats[f"{c}__neg"] or 0.0) <= 0.01 for c in keep}
+
+    def val(c: str) -> Any:
+        x = pl.col(c).cast(pl.Float64).fill_nan(None)
+        return pl.when(x > 0).then(x.log10()).otherwise(None) if log[c] else x
+
+    med = table.collect(lz.select([val(c).median().alias(c) for c in keep])).row(0, named=True)
+    mad = table.collect(lz.select([(val(c) - med[c]).abs().median().alias(c) for c in keep])).row(
+        0, named=True
+    )
+    scale: dict[str, Any] = {}
+    zs = []
+    for c in keep:
+        if med[c] is None or not mad[c]:
+            continue
+        spread = 1.4826 * float(mad[c])
+        scale[c] = {"scale": "log10" if log[c] else "linear", "median": med[c], "spread": spread}
+        z = (val(c) - med[c]).abs() / spread
+        if log[c]:
+            far = (val(c) - med[c]).abs() >= math.log10(MIN_FACTOR)
+        else:
+            far = (pl.col(c).cast(pl.Float64) - med[c]).abs() >= abs(med[c]) * (MIN_FACTOR - 1)
+        zs.append(pl.when((z > ROBUST_Z) & far).then(z).otherwise(None).alias(c))
+    if not zs:
+        return {}, [], scale
+    ident = pl.col(id_col) if id_col else pl.col(ROW)
+    hits = table.collect(
+        lz.select(
+            pl.col(ROW),
+            ident.cast(pl.Utf8).alias("_id"),
+            *zs,
+            *[pl.col(c).cast(pl.Float64).alias(f"{c}__v") for c in scale],
+        )
+        .filter(pl.any_horizontal([pl.col(c).is_not_null() for c in scale]))
+        .head(_ROW_CAP)
+    )
+    rows: dict[int, float] = {}
+    found: list[dict[str, Any]] = []
+    for rec in hits.iter_rows(named=True):
+        for c in scale:
+            z = rec[c]
+            if z is None:
+                continue
+            r = int(rec[ROW])
+            rows[r] = max(rows.get(r, 0.0), round(float(z), 3))
+            s = scale[c]
+            centre = 10 ** s["median"] if s["scale"] == "log10" else s["median"]
+            spread = s["spread"]
+            value = float(rec[f"{c}__v"])
+            found.append(
+                {
+                    "id": rec["_id"],
+                    "row": r,
+                    "column": c,
+                    "value": value,
+                    "median": round(centre, 6),
+                    "robust_z": round(float(z), 3),
+                    **_cause(value, centre, spread, s["scale"] == "log10"),
+                }
+            )
+    found.sort(key=lambda f: (-f["robust_z"], f["row"]))
+    for s in scale.values():
+        s["median"] = round(10 ** s["median"] if s["scale"] == "log10" else s["median"], 6)
+        s["spread"] = round(s["spread"], 6)
+    return rows, found, scale
