@@ -91,8 +91,13 @@ def score_delivery(report: dict[str, Any], truth: dict[str, Any]) -> dict[str, A
             by.get("gross_error") or by.get("outlier", set()),
             ids(o["id"] for o in truth["outliers"]),
         ),
+        # a duplicate is a pair: which of the two is the copy cannot be known from the data
         "duplicates": pr(
-            by.get("duplicate", set()), ids(d["id"] for d in truth["duplicates"]["exact"])
+            {frozenset(map(str, p["ids"])) for p in report["duplicates"] if p["kind"] == "exact"},
+            {
+                frozenset((str(d["id"]), str(d["duplicate_of"])))
+                for d in truth["duplicates"]["exact"]
+            },
         ),
         "pii": pr(pii_flag, ids(truth["pii"]["rows"])),
         "pii_decoys_flagged": len(pii_flag & decoys),

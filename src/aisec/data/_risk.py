@@ -26,7 +26,8 @@ __all__ = ["COMPONENTS", "FLAG_WEIGHTS", "SourceCounts", "score_sources"]
 # name -> (weight, saturation rate)
 COMPONENTS: tuple[tuple[str, float, float], ...] = (
     ("label_issues", 1.0, 0.25),
-    ("poisoning", 1.0, 0.05),
+    # a confirmed trigger is deliberate: 1 % of a source's rows carrying one saturates
+    ("poisoning", 1.0, 0.01),
     ("pii", 0.5, 0.10),
     ("leakage", 0.5, 0.10),
     ("duplicates", 0.3, 0.20),
