@@ -366,13 +366,3 @@ def _psi(expected: Any, actual: Any) -> float:
     a = np.clip(np.asarray(actual, dtype=float), 1e-4, None)
     e, a = e / e.sum(), a / a.sum()
     return float(np.sum((a - e) * np.log(a / e)))
-
-
-def _value_counts(table: Table, col: str) -> dict[str, int]:
-    pl = _pl()
-    res = table.collect(
-        table.lazy.group_by(pl.col(col).cast(pl.Utf8).fill_null("<null>").alias("_v")).agg(
-            pl.len().alias("_n")
-        )
-    )
-    return {str(v): int(n) for v, n in res.iter_rows()}

@@ -94,7 +94,7 @@ def score_sources(counts: Sequence[SourceCounts]) -> list[dict[str, Any]]:
     for c in counts:
         comps: dict[str, Any] = {}
         rate, low, high = {}, {}, {}
-        for name, _, _ in COMPONENTS:
+        for name, weight, sat in COMPONENTS:
             if name not in c.hits:
                 continue
             k, n = c.hits[name]
@@ -105,6 +105,10 @@ def score_sources(counts: Sequence[SourceCounts]) -> list[dict[str, Any]]:
                 "count": k,
                 "of": n,
                 "ci": [round(lo, 4), round(hi, 4)],
+                # how this component enters the risk: weight x min(1, rate / saturation)
+                "weight": weight,
+                "saturates_at": sat,
+                "contribution": round(weight * min(1.0, rate[name] / sat), 4),
             }
         risk = _combine(rate, c.flags)
         ci = [_combine(low, c.flags), _combine(high, c.flags)]

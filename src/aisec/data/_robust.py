@@ -33,36 +33,46 @@ _ROW_CAP = 100_000
 UNIT_RATIOS: tuple[tuple[float, str], ...] = (
     (2.2046, "kg vs lb"),
     (2.54, "inch vs cm"),
-    (18.016, "glucose mmol/L vs mg/dL"),
-    (38.67, "cholesterol mmol/L vs mg/dL"),
-    (88.42, "creatinine umol/L vs mg/dL"),
-    (88.57, "triglycerides mmol/L vs mg/dL"),
-    (60.0, "minutes vs hours / seconds vs minutes"),
-    (12.0, "months vs years"),
-    (28.35, "ounces vs grams"),
-    (3.281, "metres vs feet"),
+    (18.016, "mmol/L vs mg/dL for glucose"),
+    (38.67, "mmol/L vs mg/dL for cholesterol"),
+    (88.4, "umol/L vs mg/dL for creatinine, or mmol/L vs mg/dL for triglycerides"),
 )
 
 
-def _cause(value: float, median: float, spread: float, log: bool) -> dict[str, Any]:
-    """The conversion that brings ``value`` nearest the column's median."""
-    if not log or value <= 0 or median <= 0:
-        return {"cause": "implausible value", "factor": None}
-    cands: list[tuple[float, str]] = [
-        (10.0**k, f"digit or decimal slip (x10^{k})") for k in (1, 2, 3)
-    ]
-    cands += [(r, f"unit mix-up ({name})") for r, name in UNIT_RATIOS]
-    best: tuple[float, float, str] | None = None
-    for factor, what in cands:
-        for f in (factor, 1 / factor):
-            fixed = math.log10(value * f)
-            dist = abs(fixed - math.log10(median)) / spread
+def _factors() -> list[tuple[float, str]]:
+    out = [(10.0**k, f"digit or decimal slip (x10^{k})") for k in (1, 2, 3)]
+    out += [(r, f"unit mix-up (x{r:g}: {name})") for r, name in UNIT_RATIOS]
+    return [(f, w) for factor, w in out for f in (factor, 1 / factor)]
+
+
+def _causes(found: list[dict[str, Any]], scale: dict[str, Any]) -> None:
+    """Name the likely cause per column and direction: the one conversion that brings the
+    flagged values, taken together, nearest the median (a unit slip repeats)."""
+    groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    for f in found:
+        groups.setdefault((f["column"], f["value"] > f["median"]), []).append(f)
+    for (col, _), items in groups.items():
+        s = scale[col]
+        if s["scale"] != "log10" or any(f["value"] <= 0 for f in items):
+            for f in items:
+                f.update(cause="implausible value", factor=None)
+            continue
+        centre = s["median"]
+        best: tuple[float, float, str] | None = None
+        for factor, what in _factors():
+            dist = sum(abs(math.log10(f["value"] * factor) - centre) for f in items) / len(items)
             if best is None or dist < best[0]:
-                best = (dist, f, what)
-    if best is None or best[0] > 3.0:
-        return {"cause": "implausible value", "factor": None}
-    dist, f, what = best
-    return {"cause": what, "factor": round(f, 6), "corrected": round(value * f, 6)}
+                best = (dist, factor, what)
+        if best is None:
+            continue
+        dist, factor, what = best
+        for f in items:
+            if dist / s["spread"] > 3.0:
+                f.update(cause="implausible value", factor=None)
+            else:
+                f.update(
+                    cause=what, factor=round(factor, 6), corrected=round(f["value"] * factor, 6)
+                )
 
 
 def gross_errors(
@@ -131,7 +141,6 @@ def gross_errors(
             rows[r] = max(rows.get(r, 0.0), round(float(z), 3))
             s = scale[c]
             centre = 10 ** s["median"] if s["scale"] == "log10" else s["median"]
-            spread = s["spread"]
             value = float(rec[f"{c}__v"])
             found.append(
                 {
@@ -141,9 +150,9 @@ def gross_errors(
                     "value": value,
                     "median": round(centre, 6),
                     "robust_z": round(float(z), 3),
-                    **_cause(value, centre, spread, s["scale"] == "log10"),
                 }
             )
+    _causes(found, scale)
     found.sort(key=lambda f: (-f["robust_z"], f["row"]))
     for s in scale.values():
         s["median"] = round(10 ** s["median"] if s["scale"] == "log10" else s["median"], 6)

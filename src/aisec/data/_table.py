@@ -27,8 +27,9 @@ __all__ = [
 ]
 
 ROW = "__aisec_row"
-SAMPLE_CAP = 20_000
-"""Rows the ML checks see at most (seeded sample); full-table checks see every row."""
+SAMPLE_CAP = 250_000
+"""Rows the model-based checks (label issues, spectral signatures, isolation forest) see
+at most (seeded sample, stated in every output format); every other check sees every row."""
 
 
 def _pl() -> Any:
