@@ -109,6 +109,7 @@ def score_delivery(report: dict[str, Any], truth: dict[str, Any]) -> dict[str, A
     out["ranking"] = order
     out["kendall_tau"] = kendall_tau(order, truth["source_ranking"]["tiers"])
     out["top3"] = set(order[:3]) == set(truth["source_ranking"]["risky"])
+    out["first"] = order[:1] == truth["source_ranking"]["expected_order"][:1]
     return out
 
 
