@@ -133,24 +133,25 @@ def table(scores: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_dev(root: Path, fmt: str = "csv") -> dict[str, Any]:
-    """Audit the dev delivery, the drifted delivery and the leak split; score all three."""
+def run_set(folder: Path, delivery: str, fmt: str = "csv") -> dict[str, Any]:
+    """Audit a set's delivery (against its reference), its drifted delivery and its leak
+    split; score all three against the set's TRUTH.json."""
     import json
 
     from aisec.data import audit_dataset
 
-    dev = root / "data-dev"
-    truth = json.loads((dev / "TRUTH.json").read_text())
+    truth = json.loads((folder / "TRUTH.json").read_text())
     files = truth["files"]
-    h = files["hospital.csv"]
+    h = files[delivery]
     common = {
         "label": h["label_column"],
         "source_column": h["source_column"],
         "id_column": h["id_column"],
     }
-    main = audit_dataset(dev / f"hospital.{fmt}", reference=dev / "reference.csv", **common)
-    drift = audit_dataset(dev / "drifted.csv", reference=dev / "reference.csv", **common)
-    leak = audit_dataset(dev / "leak_train.csv", test_split=dev / "leak_test.csv", **common)
+    stem = Path(delivery).stem
+    main = audit_dataset(folder / f"{stem}.{fmt}", reference=folder / "reference.csv", **common)
+    drift = audit_dataset(folder / "drifted.csv", reference=folder / "reference.csv", **common)
+    leak = audit_dataset(folder / "leak_train.csv", test_split=folder / "leak_test.csv", **common)
     scores = score_delivery(main, h)
     scores["drift_false_alarms"] = sorted(drifted(main))
     scores["drifted_found"] = sorted(drifted(drift))
@@ -159,9 +160,24 @@ def run_dev(root: Path, fmt: str = "csv") -> dict[str, Any]:
     return {"scores": scores, "reports": {"main": main, "drift": drift, "leak": leak}}
 
 
+def run_dev(root: Path, fmt: str = "csv") -> dict[str, Any]:
+    """The shared development delivery (``data-dev``)."""
+    return run_set(root / "data-dev", "hospital.csv", fmt)
+
+
 if __name__ == "__main__":
     import sys
 
+    if len(sys.argv) > 1 and sys.argv[1] == "lending":
+        import tempfile
+
+        from make_lending import build
+
+        with tempfile.TemporaryDirectory() as tmp:
+            build(Path(tmp))
+            res = run_set(Path(tmp), "loans.csv")
+            print(table(res["scores"]))
+        sys.exit(0)
     root = eval_dir()
     if root is None:
         sys.exit("no evaluation data (set AISEC_EVAL_DIR)")

@@ -166,10 +166,12 @@ def find_triggers(
             row_ids = rows.get_column(ROW).to_numpy()[hit]
             for r, b in zip(row_ids, belief, strict=True):
                 flagged[int(r)] = max(flagged.get(int(r), 0.0), round(1.0 - float(b), 4))
+            conditions = [(c, v) for c, v in cond]
+            conditions += _shared(table, src, s, [*numeric, *categorical], conditions, row_ids)
             triggers.append(
                 {
                     "source": s,
-                    "conditions": [{"column": c, "value": _plain(v)} for c, v in cond],
+                    "conditions": [{"column": c, "value": _plain(v)} for c, v in conditions],
                     "label": str(top),
                     "rows": int(hit.sum()),
                     "purity": round(purity, 4),
@@ -178,6 +180,39 @@ def find_triggers(
                 }
             )
     return flagged, triggers, n_rows
+
+
+def _shared(
+    table: Table,
+    src: Any,
+    s: str,
+    columns: Sequence[str],
+    have: Sequence[tuple[str, Any]],
+    rows: Any,
+) -> list[tuple[str, Any]]:
+    """Further conditions of a trigger: a value that at least :data:`PURITY` of the
+    trigger's rows share in another column, while under half of the source's other rows
+    hold it (so a dominant category is not taken for part of the trigger)."""
+    pl = _pl()
+    taken = {c for c, _ in have}
+    rest = [c for c in columns if c not in taken]
+    if not rest:
+        return []
+    inside = pl.col(ROW).is_in(pl.Series(rows, dtype=pl.UInt32).implode())
+    frame = table.collect(table.lazy.filter(src == s).select(inside.alias("_in"), *rest))
+    trig, other = frame.filter(pl.col("_in")), frame.filter(~pl.col("_in"))
+    out: list[tuple[str, Any]] = []
+    for c in rest:
+        counts = trig.get_column(c).drop_nulls().value_counts(sort=True)
+        if not counts.height:
+            continue
+        value, k = counts.row(0)
+        if k / trig.height < PURITY:
+            continue
+        if other.height and float((other.get_column(c) == value).mean() or 0.0) >= 0.5:
+            continue
+        out.append((c, value))
+    return out
 
 
 def _plain(v: Any) -> Any:

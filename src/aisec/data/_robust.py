@@ -7,8 +7,12 @@ deviation of a normal column), taken on the log10 scale when the column is posit
 they stand apart) and on the raw scale otherwise. A value is a gross error when it lies
 more than :data:`ROBUST_Z` robust deviations from the median *and* at least a factor
 :data:`MIN_FACTOR` away from it (the narrowest unit slip, kg vs lb, is x2.2; this keeps a
-tight, skewed column's honest tail out). Two Polars passes (medians, then MADs and the
-flagged rows) stream the table, so every row is checked.
+tight, skewed column's honest tail out) *and* at least :data:`MIN_GAP` spreads beyond
+every value that is not a candidate (a clipped or long honest tail runs on into the bulk;
+a slip jumps away from it). A flagged value that many rows hold exactly (at least
+:data:`MAX_REPEAT` and :data:`MAX_REPEAT_SHARE` of the rows) is a floor, cap or default
+and is listed under the column's ``point_masses`` instead. Four Polars passes (medians,
+MADs, the honest range, the flagged rows) stream the table, so every row is checked.
 
 The likely cause is the conversion factor that brings the value back nearest the median:
 a power of ten (a digit added or dropped, a decimal point lost) or a common unit ratio
@@ -23,11 +27,14 @@ from typing import Any
 
 from aisec.data._table import ROW, Table, _pl
 
-__all__ = ["MIN_DISTINCT", "MIN_FACTOR", "ROBUST_Z", "UNIT_RATIOS", "gross_errors"]
+__all__ = ["MIN_DISTINCT", "MIN_FACTOR", "MIN_GAP", "ROBUST_Z", "UNIT_RATIOS", "gross_errors"]
 
 ROBUST_Z = 6.0
 MIN_FACTOR = 2.0
 MIN_DISTINCT = 10
+MIN_GAP = 2.0
+MAX_REPEAT = 5
+MAX_REPEAT_SHARE = 0.001
 _ROW_CAP = 100_000
 
 UNIT_RATIOS: tuple[tuple[float, str], ...] = (
@@ -75,6 +82,32 @@ def _causes(found: list[dict[str, Any]], scale: dict[str, Any]) -> None:
                 )
 
 
+def _separated(found: list[dict[str, Any]], scale: dict[str, Any]) -> list[dict[str, Any]]:
+    """Keep the candidates that a jump of :data:`MIN_GAP` spreads, somewhere between them
+    and the honest range, sets apart; a tail that runs on into the bulk is dropped."""
+    keep: list[dict[str, Any]] = []
+    groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    for f in found:
+        groups.setdefault((f["column"], f["value"] > f["median"]), []).append(f)
+    for (col, high), items in groups.items():
+        s = scale[col]
+        lo, hi = s["honest"]
+        tr = (lambda v: math.log10(v)) if s["scale"] == "log10" else (lambda v: v)
+        gap = MIN_GAP * s["spread"]
+        # walk outward from the honest edge; everything past the first big jump is kept
+        items = sorted(items, key=lambda f: f["value"], reverse=not high)
+        edge = hi if high else lo  # already on the column's scale
+        jumped = False
+        for f in items:
+            v = tr(f["value"])
+            if not jumped and abs(v - edge) >= gap:
+                jumped = True
+            edge = v
+            if jumped:
+                keep.append(f)
+    return keep
+
+
 def gross_errors(
     table: Table, *, features: Sequence[str], id_col: str | None
 ) -> tuple[dict[int, float], list[dict[str, Any]], dict[str, Any]]:
@@ -105,7 +138,7 @@ def gross_errors(
         0, named=True
     )
     scale: dict[str, Any] = {}
-    zs = []
+    cand: dict[str, Any] = {}
     for c in keep:
         if med[c] is None or not mad[c]:
             continue
@@ -116,7 +149,30 @@ def gross_errors(
             far = (val(c) - med[c]).abs() >= math.log10(MIN_FACTOR)
         else:
             far = (pl.col(c).cast(pl.Float64) - med[c]).abs() >= abs(med[c]) * (MIN_FACTOR - 1)
-        zs.append(pl.when((z > ROBUST_Z) & far).then(z).otherwise(None).alias(c))
+        cand[c] = (z, (z > ROBUST_Z) & far)
+    if not cand:
+        return {}, [], scale
+    # the honest values' range: a candidate must stand apart from it by a gap of
+    # :data:`MIN_GAP` spreads (a clipped or long tail runs on into the bulk; a slip jumps)
+    bounds = table.collect(
+        lz.select(
+            *[
+                val(c).filter(~hit.fill_null(False)).min().alias(f"{c}__lo")
+                for c, (_, hit) in cand.items()
+            ],
+            *[
+                val(c).filter(~hit.fill_null(False)).max().alias(f"{c}__hi")
+                for c, (_, hit) in cand.items()
+            ],
+        )
+    ).row(0, named=True)
+    zs = []
+    for c, (z, hit) in cand.items():
+        lo, hi = bounds[f"{c}__lo"], bounds[f"{c}__hi"]
+        if lo is None or hi is None:
+            continue
+        scale[c]["honest"] = (lo, hi)
+        zs.append(pl.when(hit).then(z).otherwise(None).alias(c))
     if not zs:
         return {}, [], scale
     ident = pl.col(id_col) if id_col else pl.col(ROW)
@@ -152,9 +208,26 @@ def gross_errors(
                     "robust_z": round(float(z), 3),
                 }
             )
+    found = _separated(found, scale)
+    # one exact value held by many rows at the edge is a floor, cap or default, not a
+    # slip (slips scatter); it is reported apart
+    n_rows = table.count()
+    held: dict[tuple[str, float], int] = {}
+    for f in found:
+        held[(f["column"], f["value"])] = held.get((f["column"], f["value"]), 0) + 1
+    limit = max(MAX_REPEAT, MAX_REPEAT_SHARE * n_rows)
+    masses = sorted({k for k, v in held.items() if v >= limit})
+    if masses:
+        found = [f for f in found if (f["column"], f["value"]) not in set(masses)]
+        for c, v in masses:
+            scale[c].setdefault("point_masses", []).append({"value": v, "rows": held[(c, v)]})
+    rows = {}
+    for f in found:
+        rows[f["row"]] = max(rows.get(f["row"], 0.0), f["robust_z"])
     _causes(found, scale)
     found.sort(key=lambda f: (-f["robust_z"], f["row"]))
     for s in scale.values():
+        s.pop("honest", None)
         s["median"] = round(10 ** s["median"] if s["scale"] == "log10" else s["median"], 6)
         s["spread"] = round(s["spread"], 6)
     return rows, found, scale
