@@ -1,8 +1,13 @@
 """ML checks on a seeded sample: label issues, outliers and poisoning signals.
 
-* Label issues: out-of-fold probabilities (``cross_val_predict``, 5 folds) of three fast
-  scikit-learn models of different kinds, a logistic regression and k-nearest-neighbours
-  classifiers with k = 10 and k = 25, averaged. A row is flagged when confident learning
+* Label issues, with a source column of two or more sources: the ensemble below plus
+  leave-one-source-out probabilities of a logistic regression (each source judged by
+  what the other sources teach, so a source's systematic flips cannot vouch for
+  themselves); the self-confidence cut is then :data:`_SELF_CONFIDENCE_SOURCES`.
+* Label issues: out-of-fold probabilities (``cross_val_predict``, 5 folds) of three
+  fast scikit-learn models of different kinds, a logistic regression and k-nearest-
+  neighbours classifiers with k = 10 and k = 25 (up to :data:`_KNN_CAP` rows),
+  averaged. A row is flagged when confident learning
   flags it (cleanlab ``find_label_issues``, default filter) or when the ensemble predicts
   another class and gives the row's own label under :data:`_SELF_CONFIDENCE`. Averaging
   a global linear view with local ones ranks a wrong label low only when they agree it
@@ -30,7 +35,10 @@ __all__ = ["MLResult", "ml_checks"]
 
 _FOLDS = 5
 _NEIGHBOURS = (10, 25)
-_SELF_CONFIDENCE = 0.3
+_SELF_CONFIDENCE = 0.2
+_SELF_CONFIDENCE_SOURCES = 0.3
+_KNN_CAP = 50_000
+"""Rows above which the k-NN models are left out (their cost grows with rows squared)."""
 _SPECTRAL_RATIO = 25.0
 _OUTLIER_Z = 5.0
 _TRIGGER_P = 1e-6
@@ -145,23 +153,26 @@ def _label_issues(result: MLResult, x: Any, y_raw: Any, seed: int, src: Any) -> 
 
     s_arr = src[mask]
     loso = _leave_source_out(lr, xs, ys, s_arr, len(keep_classes))
-    if loso is not None:
-        # a source is judged by what the other sources teach, beside k-fold: a source
-        # cannot vouch for its own systematic flips
-        probs = [cross_val_predict(lr(), xs, ys, cv=cv, method="predict_proba"), loso]
-        result.label_method = "k-fold and leave-one-source-out logistic regression"
-    else:
-        models = [lr()]
+    models = [lr()]
+    if len(ys) <= _KNN_CAP:
         models += [
             make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=min(k, len(ys) // 4)))
             for k in _NEIGHBOURS
         ]
-        probs = [cross_val_predict(m, xs, ys, cv=cv, method="predict_proba") for m in models]
-        result.label_method = "k-fold logistic regression and k-nearest-neighbours"
+    probs = [cross_val_predict(m, xs, ys, cv=cv, method="predict_proba") for m in models]
+    result.label_method = "5-fold logistic regression" + (
+        " and k-nearest-neighbours (k = 10, 25)" if len(models) > 1 else ""
+    )
+    if loso is not None:
+        # a source is judged by what the other sources teach, beside k-fold: a source
+        # cannot vouch for its own systematic flips
+        probs.append(loso)
+        result.label_method += ", leave-one-source-out logistic regression"
     p = np.clip(sum(probs) / len(probs), 1e-6, 1.0)
     p = p / p.sum(axis=1, keepdims=True)
     conf = p[np.arange(len(ys)), ys]
-    issues = find_label_issues(ys, p) | ((p.argmax(axis=1) != ys) & (conf < _SELF_CONFIDENCE))
+    cut = _SELF_CONFIDENCE_SOURCES if loso is not None else _SELF_CONFIDENCE
+    issues = find_label_issues(ys, p) | ((p.argmax(axis=1) != ys) & (conf < cut))
     idx = np.flatnonzero(mask)
     for i in np.flatnonzero(issues):
         result.label_issue[result.rows[idx[i]]] = round(float(1.0 - conf[i]), 4)
