@@ -507,7 +507,7 @@ def audit_statement(report: dict[str, Any]) -> Statement:
         ],
         "checks": report["checks"],
         "drifted": [d["column"] for d in report["drift"] if d["drifted"]],
-        "sample": report["sample"],
+        "sample": {**report["sample"], "rows_checked": report.get("rows_checked", {})},
         "label": report["label"],
         "findings": report["findings"],
     }
