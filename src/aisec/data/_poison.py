@@ -18,7 +18,6 @@ label, that a model trained without them cannot explain.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from itertools import combinations
@@ -46,43 +45,42 @@ def _poisson_sf(k: int, mu: float) -> float:
 def _items(
     table: Table, col: str, src: Any, numeric: bool
 ) -> list[tuple[str, Any, int, float, float]]:
-    """(source, value, count, expected, tests) for spiking values of ``col``."""
-    import numpy as np
-
+    """(source, value, count, expected, distinct) for spiking values of ``col``; the
+    counting and the spike test run in Polars, only the spikes reach Python."""
     pl = _pl()
-    counts = table.collect(
+    counts = (
         table.lazy.filter(pl.col(col).is_not_null())
         .group_by(src.alias("_s"), pl.col(col).alias("_v"))
         .agg(pl.len().alias("_n"))
     )
-    if not counts.height:
-        return []
-    per_src = {s: int(n) for s, n in counts.group_by("_s").agg(pl.col("_n").sum()).iter_rows()}
-    total = sum(per_src.values())
-    by_val = {v: int(n) for v, n in counts.group_by("_v").agg(pl.col("_n").sum()).iter_rows()}
-    out = []
-    for s in per_src:
-        sub = counts.filter(pl.col("_s") == s).sort("_v")
-        vals = sub.get_column("_v").to_list()
-        n = sub.get_column("_n").to_numpy().astype(float)
-        n_s = per_src[s]
-        exp_other = np.full(len(vals), np.inf)
-        if len(per_src) > 1 and total > n_s:
-            other = np.array([by_val[v] for v in vals], dtype=float) - n
-            exp_other = n_s * (other + 1) / (total - n_s + 1)
-        exp_near = np.full(len(vals), np.inf)
-        if numeric and len(vals) > 2 * _WINDOW:
-            pad = np.pad(n, _WINDOW, mode="edge")
-            win = np.lib.stride_tricks.sliding_window_view(pad, 2 * _WINDOW + 1)
-            # the neighbours' median, without the value itself
-            neigh = np.delete(win, _WINDOW, axis=1)
-            exp_near = np.maximum(np.median(neigh, axis=1), 0.5)
-        for i in np.flatnonzero(n >= MIN_ROWS):
-            for mu in (exp_other[i], exp_near[i]):
-                if math.isfinite(mu) and n[i] >= MIN_LIFT * mu:
-                    out.append((s, vals[i], int(n[i]), float(mu), float(len(vals))))
-                    break
-    return out
+    n = pl.col("_n").cast(pl.Float64)
+    n_s = n.sum().over("_s")
+    n_v = n.sum().over("_v")
+    total = n.sum()
+    sources = pl.col("_s").n_unique()
+    exp_other = pl.when((sources > 1) & (total > n_s)).then(n_s * (n_v - n + 1) / (total - n_s + 1))
+    q = counts.sort("_s", "_v").with_columns(exp_other.alias("_eo"))
+    if numeric:
+        near = n.rolling_median(window_size=2 * _WINDOW + 1, center=True, min_samples=1)
+        q = q.with_columns(
+            pl.when(pl.len().over("_s") > 2 * _WINDOW)
+            .then(pl.max_horizontal(near.over("_s"), pl.lit(0.5)))
+            .alias("_en")
+        )
+    else:
+        q = q.with_columns(pl.lit(None, pl.Float64).alias("_en"))
+    spikes = table.collect(
+        q.filter(
+            (pl.col("_n") >= MIN_ROWS)
+            & ((n >= MIN_LIFT * pl.col("_eo")) | (n >= MIN_LIFT * pl.col("_en")))
+        ).select(
+            "_s",
+            "_v",
+            "_n",
+            pl.min_horizontal(pl.col("_eo"), pl.col("_en")).alias("_mu"),
+        )
+    )
+    return [(s, v, int(k), float(mu), 0.0) for s, v, k, mu in spikes.iter_rows()]
 
 
 def find_triggers(
