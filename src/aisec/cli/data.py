@@ -208,7 +208,7 @@ def export_croissant(name: str, db: str | None, output: Path) -> None:
     type=click.IntRange(min=100),
     default=None,
     help="Rows the model-based checks (label issues, spectral, isolation forest) see at most; "
-    "every other check reads every row [default: 250000].",
+    "every other check reads every row [default: 20000].",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option(

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 ROW = "__aisec_row"
-SAMPLE_CAP = 250_000
+SAMPLE_CAP = 20_000
 """Rows the model-based checks (label issues, spectral signatures, isolation forest) see
 at most (seeded sample, stated in every output format); every other check sees every row."""
 
