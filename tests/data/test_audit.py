@@ -61,7 +61,8 @@ def test_noisy_and_poisoned_sources_rank_riskiest(
 
 def test_label_issues_precision_recall(poisoned: tuple[Injected, dict[str, Any]]) -> None:
     inj, report = poisoned
-    p, r = precision_recall(rows_with(report, "label_issue"), inj.flipped)
+    # a backdoor row is mislabelled too: flagging it is not a false alarm
+    p, r = precision_recall(rows_with(report, "label_issue") - inj.poisoned, inj.flipped)
     assert p >= 0.7 and r >= 0.7, (p, r)
 
 
@@ -71,7 +72,7 @@ def test_backdoor_trigger_found(poisoned: tuple[Injected, dict[str, Any]]) -> No
     assert p >= 0.9 and r >= 0.9, (p, r)
     trig = report["triggers"]
     assert trig and {t["source"] for t in trig} == {"poisoned"}
-    assert {t["column"] for t in trig} <= {"f00", "f01", "f08", "f09"}
+    assert {c["column"] for t in trig for c in t["conditions"]} <= {"f00", "f01", "f08", "f09"}
     ids = {f["id"] for f in report["findings"]}
     assert {"AISEC-DAT-006", "AISEC-DAT-005", "AISEC-DAT-011"} <= ids
 
@@ -90,7 +91,8 @@ def test_random_flips_one_source(tmp_path: Path, name: str) -> None:
     inj = random_flips(name, 0.05, seed=0)
     path = write(inj.frame, tmp_path / "d.csv")
     report = audit_dataset(path, label="label", id_column="id")
-    p, r = precision_recall(rows_with(report, "label_issue"), inj.flipped)
+    # a backdoor row is mislabelled too: flagging it is not a false alarm
+    p, r = precision_recall(rows_with(report, "label_issue") - inj.poisoned, inj.flipped)
     assert p >= 0.7 and r >= 0.7, (p, r)
     assert report["flagged_rows"][0]["id"].startswith("r")
 

@@ -26,6 +26,7 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "scipy": "data",
     "sklearn": "data",
     "cleanlab": "data",
+    "phonenumbers": "data",
     "aiohttp": "guard",
     "redis": "guard",
     "datasketch": "guard",

@@ -207,7 +207,8 @@ def export_croissant(name: str, db: str | None, output: Path) -> None:
     "--sample-cap",
     type=click.IntRange(min=100),
     default=None,
-    help="Rows the ML checks see at most (seeded sample) [default: 20000].",
+    help="Rows the model-based checks (label issues, spectral, isolation forest) see at most; "
+    "every other check reads every row [default: 20000].",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option(

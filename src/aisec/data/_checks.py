@@ -16,7 +16,7 @@ from typing import Any
 
 from aisec.data._table import ROW, Table, _pl
 
-__all__ = ["PAIR_CAP", "PII_PATTERNS", "drift", "duplicates", "leakage", "luhn_ok", "pii"]
+__all__ = ["PAIR_CAP", "PII_PATTERNS", "duplicates", "leakage", "luhn_ok", "pii", "resolution"]
 
 PAIR_CAP = 10_000
 """Row pairs listed at most per check (the counts are always complete)."""
@@ -24,7 +24,9 @@ PAIR_CAP = 10_000
 PII_PATTERNS: tuple[tuple[str, str], ...] = (
     ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     ("ssn", r"(?:^|[^\d-])\d{3}-\d{2}-\d{4}(?:$|[^\d-])"),
-    ("phone", r"(?:^|[^\d])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}(?:$|[^\d])"),
+    # candidates only: a run of 7 or more digits with separators; confirmed by the
+    # phonenumbers library where installed (:func:`_phone_ok`), else by this regex alone
+    ("phone", r"(?:^|[^\d])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d){5,10}(?:$|[^\d])"),
     ("credit_card", r"(?:\d[ -]?){12,18}\d"),
     (
         "ip_address",
@@ -32,6 +34,28 @@ PII_PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:$|[^\d.])",
     ),
 )
+
+
+PHONE_REGION = "US"
+"""Region assumed for phone numbers written without a country code."""
+
+_STRICT_PHONE = r"(?:^|[^\d])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}(?:$|[^\d])"
+
+
+def _phone_ok(text: str, region: str = PHONE_REGION) -> bool:
+    """A phone number in ``text``: libphonenumber's matcher (possible numbers, national and
+    international formats, local numbers without an area code); without the library, a
+    strict North-American pattern."""
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - depends on the install
+        import re
+
+        return re.search(_STRICT_PHONE, text) is not None
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, region, leniency=phonenumbers.Leniency.POSSIBLE, max_tries=50
+    )
+    return matcher.has_next()
 
 
 def luhn_ok(digits: str) -> bool:
@@ -93,10 +117,16 @@ def _hash(table: Table, lazy: Any, cols: Sequence[str], scales: dict[str, float]
     return pl.struct(_key_exprs(table, cols, scales)).hash(seed=7)
 
 
-def duplicates(table: Table, *, id_col: str | None, features: Sequence[str]) -> DupResult:
-    """Exact duplicate rows (all columns but the id) and near duplicates (features only)."""
+def duplicates(
+    table: Table, *, id_col: str | None, features: Sequence[str], source_col: str | None = None
+) -> DupResult:
+    """Exact duplicate rows (all columns but the id and the source) and near duplicates.
+
+    The source column is left out of the comparison: a row copied from one source into
+    another is the duplicate that matters most.
+    """
     pl = _pl()
-    content = [c for c in table.columns if c not in (ROW, id_col)]
+    content = [c for c in table.columns if c not in (ROW, id_col, source_col)]
     scales = _scales(table, features)
     ident = pl.col(id_col) if id_col else pl.col(ROW)
     q = table.lazy.select(
@@ -134,33 +164,127 @@ def duplicates(table: Table, *, id_col: str | None, features: Sequence[str]) -> 
     return DupResult(pairs, exact_rows, near_rows, flagged)
 
 
-def leakage(
-    table: Table, test: Table, *, id_col: str | None, features: Sequence[str]
-) -> tuple[list[dict[str, Any]], int, dict[int, float]]:
-    """Rows whose (near-)identical features occur in the test split: pairs, count, rows."""
+def resolution(table: Table, col: str) -> float:
+    """The step of a numeric column's last decimal (1 for integers), from its own values.
+
+    The smallest k <= 6 such that every value times 10**k is an integer (within float
+    error); a column with more decimals than that gets 1e-6.
+    """
     pl = _pl()
-    missing = [c for c in features if c not in test.columns]
+    if not table.columns[col].is_float():
+        return 1.0
+    x = pl.col(col).cast(pl.Float64)
+    exprs = [
+        ((x * 10**k - (x * 10**k).round(0)).abs() > 1e-6 * max(1.0, 10**k)).sum().alias(str(k))
+        for k in range(7)
+    ]
+    row = table.collect(table.lazy.select(exprs)).row(0)
+    for k, bad in enumerate(row):
+        if not bad:
+            return float(10.0**-k)
+    return 1e-6
+
+
+_LEAK_CHUNK = 50_000
+
+
+def leakage(
+    table: Table,
+    test: Table,
+    *,
+    id_col: str | None,
+    features: Sequence[str],
+    texts: Sequence[str] = (),
+    units: float = 1.0,
+) -> tuple[list[dict[str, Any]], int, dict[int, float]]:
+    """Training rows that reappear in the test split, exactly or moved by rounding noise.
+
+    Candidates are each test row's nearest training rows (scikit-learn ``NearestNeighbors``
+    on the numeric columns standardised by the training spread); a candidate is a leak
+    when every numeric column differs by at most ``units`` steps of that column's last
+    decimal (:func:`resolution`, read from the data) and every text column is equal after
+    case and space folding. Without numeric columns, rows are matched by the hash of
+    their folded text. Returns the pairs, the number of training rows and row -> score.
+    """
+    import numpy as np
+
+    pl = _pl()
+    missing = [c for c in [*features, *texts] if c not in test.columns]
     if missing:
         from aisec.core.errors import InputError
 
         raise InputError(
             f"test split lacks the feature columns {', '.join(missing[:5])}", path=test.path
         )
-    scales = _scales(table, features)
     train_id = pl.col(id_col) if id_col else pl.col(ROW)
     test_id = pl.col(id_col) if id_col and id_col in test.columns else pl.col(ROW)
-    left = table.lazy.select(
-        pl.col(ROW),
-        train_id.cast(pl.Utf8).alias("_id"),
-        _hash(table, table.lazy, features, scales).alias("_k"),
+    key_tr = _key_exprs(table, texts, {})
+    key_te = _key_exprs(test, texts, {})
+    txt_tr = pl.struct(key_tr).hash(seed=5) if texts else pl.lit(0, pl.UInt64)
+    txt_te = pl.struct(key_te).hash(seed=5) if texts else pl.lit(0, pl.UInt64)
+    if not features:
+        left = table.lazy.select(
+            pl.col(ROW), train_id.cast(pl.Utf8).alias("_id"), txt_tr.alias("_k")
+        )
+        right = test.lazy.select(test_id.cast(pl.Utf8).alias("_test_id"), txt_te.alias("_k"))
+        joined = table.collect(left.join(right, on="_k", how="inner"))
+        exact = [
+            {"ids": [a, b], "units": 0.0}
+            for _, a, b in joined.select(ROW, "_id", "_test_id").head(PAIR_CAP).iter_rows()
+        ]
+        hit = {int(r): 1.0 for r in joined.get_column(ROW).unique().to_list()}
+        return exact, len(hit), hit
+    from sklearn.neighbors import NearestNeighbors  # type: ignore[import-untyped]
+
+    step = np.array([resolution(table, c) for c in features])
+    num = [pl.col(c).cast(pl.Float64).fill_nan(None) for c in features]
+    tr = table.collect(
+        table.lazy.select(
+            pl.col(ROW), train_id.cast(pl.Utf8).alias("_id"), txt_tr.alias("_t"), *num
+        )
     )
-    right = test.lazy.select(
-        test_id.cast(pl.Utf8).alias("_test_id"),
-        _hash(test, test.lazy, features, scales).alias("_k"),
+    te = test.collect(
+        test.lazy.select(test_id.cast(pl.Utf8).alias("_id"), txt_te.alias("_t"), *num)
     )
-    joined = table.collect(left.join(right, on="_k", how="inner").select(ROW, "_id", "_test_id"))
-    pairs = [{"ids": [a, b]} for _, a, b in joined.head(PAIR_CAP).iter_rows()]
-    rows = {int(r): 1.0 for r in joined.get_column(ROW).unique().to_list()}
+    a = tr.select(features).to_numpy().astype(np.float64)
+    b = te.select(features).to_numpy().astype(np.float64)
+    centre = np.nanmean(a, axis=0)
+    sd = np.nanstd(a, axis=0)
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    fill = np.where(np.isfinite(centre), centre, 0.0)
+    za = np.nan_to_num((a - fill) / sd, nan=0.0).astype(np.float32)
+    zb = np.nan_to_num((b - fill) / sd, nan=0.0).astype(np.float32)
+    k = min(3, len(za))
+    nn = NearestNeighbors(n_neighbors=k).fit(za)
+    t_tr = tr.get_column("_t").to_numpy()
+    t_te = te.get_column("_t").to_numpy()
+    ids_tr = tr.get_column("_id").to_list()
+    ids_te = te.get_column("_id").to_list()
+    rows_tr = tr.get_column(ROW).to_numpy()
+    pairs: list[dict[str, Any]] = []
+    rows: dict[int, float] = {}
+    tol = units + 1e-6
+    for lo in range(0, len(zb), _LEAK_CHUNK):
+        _, idx = nn.kneighbors(zb[lo : lo + _LEAK_CHUNK])
+        for off, cand in enumerate(idx):
+            j = lo + off
+            for i in cand:
+                diff = np.abs(a[i] - b[j])
+                both_nan = np.isnan(a[i]) & np.isnan(b[j])
+                moved = np.where(both_nan, 0.0, diff / step)
+                if not np.all(np.nan_to_num(moved, nan=np.inf) <= tol) or t_tr[i] != t_te[j]:
+                    continue
+                r = int(rows_tr[i])
+                rows[r] = 1.0
+                if len(pairs) < PAIR_CAP:
+                    pairs.append(
+                        {
+                            "ids": [ids_tr[i], ids_te[j]],
+                            "units": round(float(np.nanmax(moved)) if moved.size else 0.0, 3),
+                            "moved": [features[int(c)] for c in np.flatnonzero(moved > 1e-6)],
+                        }
+                    )
+                break
     return pairs, len(rows), rows
 
 
@@ -182,26 +306,19 @@ def pii(
         pl.any_horizontal([pl.col(k) for k, _ in PII_PATTERNS])
     )
     hits = table.collect(q)
-    cards: dict[int, bool] = {}
-    if hits.height and hits.get_column("credit_card").any():
-        rows = hits.filter(pl.col("credit_card")).get_column(ROW)
-        cand = table.collect(
-            table.lazy.filter(pl.col(ROW).is_in(rows.implode())).select(
-                pl.col(ROW),
-                pl.concat_list(
-                    [pl.col(c).cast(pl.Utf8).str.extract_all(PII_PATTERNS[3][1]) for c in columns]
-                ).alias("_cands"),
-            )
-        )
-        for row, found in cand.iter_rows():
-            cards[int(row)] = any(luhn_ok(s) for s in (found or []) if s is not None)
+    cards = _confirm(table, hits, "credit_card", columns, PII_PATTERNS[3][1], luhn_ok)
+    phones = _confirm(table, hits, "phone", columns, None, _phone_ok)
     out: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     by_row: dict[int, list[str]] = {}
     for rec in hits.iter_rows(named=True):
         row = int(rec[ROW])
         kinds = [
-            k for k, _ in PII_PATTERNS if rec[k] and (k != "credit_card" or cards.get(row, False))
+            k
+            for k, _ in PII_PATTERNS
+            if rec[k]
+            and (k != "credit_card" or cards.get(row, False))
+            and (k != "phone" or phones.get(row, False))
         ]
         if not kinds:
             continue
@@ -213,6 +330,35 @@ def pii(
     return out, counts, by_row
 
 
+def _confirm(
+    table: Table,
+    hits: Any,
+    kind: str,
+    columns: Sequence[str],
+    pattern: str | None,
+    ok: Any,
+) -> dict[int, bool]:
+    """Row -> whether a candidate of ``kind`` passes ``ok`` (on extracted matches, or on
+    the whole cell when ``pattern`` is None)."""
+    pl = _pl()
+    out: dict[int, bool] = {}
+    if not hits.height or not hits.get_column(kind).any():
+        return out
+    rows = hits.filter(pl.col(kind)).get_column(ROW)
+    if pattern is not None:
+        cells = [pl.col(c).cast(pl.Utf8).str.extract_all(pattern) for c in columns]
+    else:
+        cells = [pl.concat_list([pl.col(c).cast(pl.Utf8)]) for c in columns]
+    cand = table.collect(
+        table.lazy.filter(pl.col(ROW).is_in(rows.implode())).select(
+            pl.col(ROW), pl.concat_list(cells).alias("_cands")
+        )
+    )
+    for row, found in cand.iter_rows():
+        out[int(row)] = any(ok(s) for s in (found or []) if s is not None)
+    return out
+
+
 def _psi(expected: Any, actual: Any) -> float:
     import numpy as np
 
@@ -220,100 +366,3 @@ def _psi(expected: Any, actual: Any) -> float:
     a = np.clip(np.asarray(actual, dtype=float), 1e-4, None)
     e, a = e / e.sum(), a / a.sum()
     return float(np.sum((a - e) * np.log(a / e)))
-
-
-def drift(
-    table: Table,
-    reference: Table,
-    *,
-    columns: Sequence[str],
-    sample_cap: int,
-    seed: int,
-    alpha: float = 0.01,
-    psi_threshold: float = 0.1,
-) -> list[dict[str, Any]]:
-    """Per column: KS (numeric) or chi-square (categorical) p-value and PSI.
-
-    A column has drifted when the test rejects at ``alpha`` *and* the PSI reaches
-    ``psi_threshold`` (or, numeric, the KS statistic reaches 0.1): on large tables a
-    p-value alone flags differences too small to matter.
-    """
-    import numpy as np
-    from scipy import stats
-
-    pl = _pl()
-    out: list[dict[str, Any]] = []
-    n_cur, n_ref = table.count(), reference.count()
-    cur_s = table.sample(n_cur, sample_cap, seed)
-    ref_s = reference.sample(n_ref, sample_cap, seed + 1)
-    for col in columns:
-        if col not in reference.columns:
-            continue
-        ct, rt = table.columns[col], reference.columns[col]
-        numeric = (ct.is_numeric() and rt.is_numeric()) and not (
-            ct.is_integer() and _distinct(cur_s, col) <= 20
-        )
-        if numeric:
-            a = cur_s.get_column(col).cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
-            b = ref_s.get_column(col).cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
-            if len(a) < 5 or len(b) < 5:
-                continue
-            ks = stats.ks_2samp(a, b)
-            edges = np.unique(np.quantile(b, np.linspace(0, 1, 11)))
-            edges[0], edges[-1] = -np.inf, np.inf
-            psi = _psi(np.histogram(b, edges)[0], np.histogram(a, edges)[0])
-            stat, p = float(ks.statistic), float(ks.pvalue)
-            drifted = p < alpha and (psi >= psi_threshold or stat >= 0.1)
-            out.append(_drift_row(col, "ks", stat, p, psi, drifted))
-            continue
-        cur_counts = _value_counts(table, col)
-        ref_counts = _value_counts(reference, col)
-        cats = sorted(ref_counts, key=lambda k: -ref_counts[k])[:50]
-        other_c = sum(v for k, v in cur_counts.items() if k not in cats)
-        other_r = sum(v for k, v in ref_counts.items() if k not in cats)
-        obs = np.array(
-            [
-                [cur_counts.get(k, 0) for k in cats] + [other_c],
-                [ref_counts.get(k, 0) for k in cats] + [other_r],
-            ],
-            dtype=float,
-        )
-        obs = obs[:, obs.sum(axis=0) > 0]
-        if obs.shape[1] < 2:
-            continue
-        chi = stats.chi2_contingency(obs)
-        psi = _psi(obs[1], obs[0])
-        p = float(chi.pvalue)
-        out.append(
-            _drift_row(
-                col, "chi2", float(chi.statistic), p, psi, p < alpha and psi >= psi_threshold
-            )
-        )
-    return out
-
-
-def _drift_row(
-    col: str, test: str, stat: float, p: float, psi: float, drifted: bool
-) -> dict[str, Any]:
-    return {
-        "column": col,
-        "test": test,
-        "statistic": round(stat, 6),
-        "p_value": float(f"{p:.6g}"),
-        "psi": round(psi, 6),
-        "drifted": bool(drifted),
-    }
-
-
-def _distinct(frame: Any, col: str) -> int:
-    return int(frame.get_column(col).n_unique())
-
-
-def _value_counts(table: Table, col: str) -> dict[str, int]:
-    pl = _pl()
-    res = table.collect(
-        table.lazy.group_by(pl.col(col).cast(pl.Utf8).fill_null("<null>").alias("_v")).agg(
-            pl.len().alias("_n")
-        )
-    )
-    return {str(v): int(n) for v, n in res.iter_rows()}

@@ -1,8 +1,13 @@
 """ML checks on a seeded sample: label issues, outliers and poisoning signals.
 
-* Label issues: out-of-fold probabilities (``cross_val_predict``, 5 folds) of three fast
-  scikit-learn models of different kinds, a logistic regression and k-nearest-neighbours
-  classifiers with k = 10 and k = 25, averaged. A row is flagged when confident learning
+* Label issues, with a source column of two or more sources: the ensemble below plus
+  leave-one-source-out probabilities of a logistic regression (each source judged by
+  what the other sources teach, so a source's systematic flips cannot vouch for
+  themselves); the self-confidence cut is then :data:`_SELF_CONFIDENCE_SOURCES`.
+* Label issues: out-of-fold probabilities (``cross_val_predict``, 5 folds) of three
+  fast scikit-learn models of different kinds, a logistic regression and k-nearest-
+  neighbours classifiers with k = 10 and k = 25 (up to :data:`_KNN_CAP` rows),
+  averaged. A row is flagged when confident learning
   flags it (cleanlab ``find_label_issues``, default filter) or when the ensemble predicts
   another class and gives the row's own label under :data:`_SELF_CONFIDENCE`. Averaging
   a global linear view with local ones ranks a wrong label low only when they agree it
@@ -31,7 +36,11 @@ __all__ = ["MLResult", "ml_checks"]
 _FOLDS = 5
 _NEIGHBOURS = (10, 25)
 _SELF_CONFIDENCE = 0.2
+_SELF_CONFIDENCE_SOURCES = 0.3
+_KNN_CAP = 50_000
+"""Rows above which the k-NN models are left out (their cost grows with rows squared)."""
 _SPECTRAL_RATIO = 25.0
+_OUTLIER_Z = 5.0
 _TRIGGER_P = 1e-6
 
 
@@ -45,6 +54,7 @@ class MLResult:
     trigger: dict[int, float] = field(default_factory=dict)
     triggers: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    label_method: str = ""
 
 
 def _libs() -> tuple[Any, Any]:
@@ -103,14 +113,14 @@ def ml_checks(
     # what it skipped itself, and tests run with warnings as errors
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _label_issues(result, x, y_raw, seed)
+        _label_issues(result, x, y_raw, seed, np.asarray(src, dtype=object))
         _outliers(result, x, seed)
         _spectral(result, x, y_raw)
     _triggers(result, frame, features, y_raw, src)
     return result
 
 
-def _label_issues(result: MLResult, x: Any, y_raw: Any, seed: int) -> None:
+def _label_issues(result: MLResult, x: Any, y_raw: Any, seed: int, src: Any) -> None:
     np, _ = _libs()
     from cleanlab.filter import find_label_issues  # type: ignore[import-untyped]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
@@ -137,31 +147,69 @@ def _label_issues(result: MLResult, x: Any, y_raw: Any, seed: int) -> None:
     xs, ys = x[mask], np.searchsorted(keep_classes, y_raw[mask])
     folds = int(min(_FOLDS, np.bincount(ys).min()))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    models = [make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))]
-    models += [
-        make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=min(k, len(ys) // 4)))
-        for k in _NEIGHBOURS
-    ]
+
+    def lr() -> Any:
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+
+    s_arr = src[mask]
+    loso = _leave_source_out(lr, xs, ys, s_arr, len(keep_classes))
+    models = [lr()]
+    if len(ys) <= _KNN_CAP:
+        models += [
+            make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=min(k, len(ys) // 4)))
+            for k in _NEIGHBOURS
+        ]
     probs = [cross_val_predict(m, xs, ys, cv=cv, method="predict_proba") for m in models]
+    result.label_method = "5-fold logistic regression" + (
+        " and k-nearest-neighbours (k = 10, 25)" if len(models) > 1 else ""
+    )
+    if loso is not None:
+        # a source is judged by what the other sources teach, beside k-fold: a source
+        # cannot vouch for its own systematic flips
+        probs.append(loso)
+        result.label_method += ", leave-one-source-out logistic regression"
     p = np.clip(sum(probs) / len(probs), 1e-6, 1.0)
     p = p / p.sum(axis=1, keepdims=True)
     conf = p[np.arange(len(ys)), ys]
-    issues = find_label_issues(ys, p) | ((p.argmax(axis=1) != ys) & (conf < _SELF_CONFIDENCE))
+    cut = _SELF_CONFIDENCE_SOURCES if loso is not None else _SELF_CONFIDENCE
+    issues = find_label_issues(ys, p) | ((p.argmax(axis=1) != ys) & (conf < cut))
     idx = np.flatnonzero(mask)
     for i in np.flatnonzero(issues):
         result.label_issue[result.rows[idx[i]]] = round(float(1.0 - conf[i]), 4)
 
 
+def _leave_source_out(make: Any, x: Any, y: Any, src: Any, n_classes: int) -> Any:
+    """Probabilities of each source's rows from a model fitted on the other sources, or
+    None with fewer than two sources or when the others lack a class."""
+    np, _ = _libs()
+    sources = np.unique(src)
+    if len(sources) < 2:
+        return None
+    out = np.zeros((len(y), n_classes))
+    for s in sources:
+        m = src == s
+        if len(np.unique(y[~m])) < n_classes:
+            return None
+        model = make().fit(x[~m], y[~m])
+        out[m] = model.predict_proba(x[m])
+    return out
+
+
 def _outliers(result: MLResult, x: Any, seed: int) -> None:
+    np, _ = _libs()
     from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
 
     if x.shape[0] < 50:
         result.skipped.append("outliers: fewer than 50 rows")
         return
-    forest = IsolationForest(n_estimators=100, contamination=0.02, random_state=seed)
-    pred = forest.fit_predict(x)
+    forest = IsolationForest(n_estimators=100, random_state=seed).fit(x)
     score = -forest.score_samples(x)
-    for i in (pred == -1).nonzero()[0]:
+    # flagged: an anomaly score far in the tail of the scores themselves (robust z over
+    # :data:`_OUTLIER_Z`), instead of a fixed share of every table
+    med = float(np.median(score))
+    mad = 1.4826 * float(np.median(np.abs(score - med))) or 1e-12
+    z = (score - med) / mad
+    for i in np.flatnonzero(z > _OUTLIER_Z):
         result.outlier[result.rows[int(i)]] = round(float(score[i]), 4)
 
 

@@ -48,13 +48,24 @@ def render_text(report: dict[str, Any], console: Console) -> None:
         markup=False,
     )
     console.print(f"overall risk {report['risk']['overall']:.2f}", markup=False)
+    checked = report.get("rows_checked")
+    if checked:
+        console.print(
+            f"rows checked: all {checked['rows']} by " + ", ".join(checked["every_row"]) + "; "
+            f"{', '.join(checked['model_based']['checks'])}: {checked['model_based']['note']}",
+            markup=False,
+        )
     t = RichTable(title="sources, riskiest first")
     for col in ("rank", "source", "rows", "risk", "95% CI", "main components", "flags"):
         t.add_column(col)
     for s in report["sources"]:
         comps = sorted(
-            ((k, v["rate"]) for k, v in s["components"].items() if v.get("rate")),
-            key=lambda kv: -kv[1],
+            (
+                (k, v["rate"], v.get("contribution", 0.0))
+                for k, v in s["components"].items()
+                if v.get("rate")
+            ),
+            key=lambda kv: -kv[2],
         )[:3]
         t.add_row(
             str(s["rank"]),
@@ -62,7 +73,7 @@ def render_text(report: dict[str, Any], console: Console) -> None:
             str(s["rows"]),
             f"{s['risk']:.2f}",
             f"{s['ci'][0]:.2f}-{s['ci'][1]:.2f}",
-            ", ".join(f"{k} {v:.1%}" for k, v in comps) or "-",
+            ", ".join(f"{k} {v:.1%} (+{w:.2f})" for k, v, w in comps) or "-",
             ", ".join(s["components"]["provenance"]["flags"]) or "-",
         )
     console.print(t)
@@ -70,10 +81,24 @@ def render_text(report: dict[str, Any], console: Console) -> None:
         "rows flagged by check: " + ", ".join(f"{k} {v}" for k, v in report["checks"].items() if v),
         markup=False,
     )
+    for t in report["triggers"]:
+        cond = " and ".join(f"{c['column']} = {c['value']}" for c in t["conditions"])
+        console.print(
+            f"trigger in {t['source']}: {cond} -> label {t['label']} ({t['rows']} rows)",
+            markup=False,
+        )
+    for g in report.get("gross_errors", [])[:10]:
+        console.print(
+            f"gross error: {g['id']} {g['column']}={g['value']:g} (median {g['median']:g}, "
+            f"robust z {g['robust_z']:.1f}): {g['cause']}",
+            markup=False,
+        )
     for d in report["drift"]:
         if d["drifted"]:
             console.print(
-                f"drift: {d['column']} ({d['test']} p={d['p_value']:.3g}, psi={d['psi']:.3f})",
+                f"drift: {d['column']} [{d.get('kind', '')}] {', '.join(d.get('why', []))} "
+                f"({d['test']} p_adj={d.get('p_adjusted', d['p_value']):.3g}, "
+                f"effect={d.get('effect', 0.0):.3f}, psi={d['psi']:.3f})",
                 markup=False,
             )
     for s in report["sources"]:
@@ -142,9 +167,11 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.high{color:#c0392b}
 <h1>Data audit</h1>
 <p>{{ ds.path }} &mdash; {{ ds.rows }} rows, {{ ds.columns }} columns,
 <code>{{ ds.digest }}</code></p>
-<p>Overall risk <b>{{ "%.2f"|format(report.risk.overall) }}</b>; ML checks on
-{{ report.sample.rows }} sampled rows (cap {{ report.sample.cap }},
-seed {{ report.sample.seed }}).</p>
+<p>Overall risk <b>{{ "%.2f"|format(report.risk.overall) }}</b>.
+{% if report.rows_checked %}Every one of {{ report.rows_checked.rows }} rows checked by
+{{ report.rows_checked.every_row|join(", ") }};
+{{ report.rows_checked.model_based.checks|join(", ") }}:
+{{ report.rows_checked.model_based.note }}.{% endif %}</p>
 <h2>Risk per source (95% interval)</h2>
 {{ risk_svg|safe }}
 <table><tr><th>rank</th><th>source</th><th>rows</th><th>risk</th><th>interval</th>

@@ -26,10 +26,12 @@ __all__ = ["COMPONENTS", "FLAG_WEIGHTS", "SourceCounts", "score_sources"]
 # name -> (weight, saturation rate)
 COMPONENTS: tuple[tuple[str, float, float], ...] = (
     ("label_issues", 1.0, 0.25),
-    ("poisoning", 1.0, 0.05),
+    # a confirmed trigger is deliberate: 1 % of a source's rows carrying one saturates
+    ("poisoning", 1.0, 0.01),
     ("pii", 0.5, 0.10),
     ("leakage", 0.5, 0.10),
     ("duplicates", 0.3, 0.20),
+    ("gross_errors", 0.3, 0.02),
     ("outliers", 0.3, 0.20),
     ("spectral", 0.3, 0.20),
     ("missing", 0.3, 0.30),
@@ -52,6 +54,7 @@ _CONTROLS: Mapping[str, str] = {
     "leakage": "remove rows shared with the test split and re-split by entity",
     "duplicates": "deduplicate before splitting and training",
     "outliers": "review the outlying rows with a domain expert",
+    "gross_errors": "correct the flagged values with the stated conversion, or drop them",
     "spectral": "review rows with a high spectral signature in their class (possible poison)",
     "missing": "impute or drop incomplete rows; ask the source why values are missing",
     "retracted-citation": "do not rely on the published label accuracy; re-validate a sample",
@@ -91,7 +94,7 @@ def score_sources(counts: Sequence[SourceCounts]) -> list[dict[str, Any]]:
     for c in counts:
         comps: dict[str, Any] = {}
         rate, low, high = {}, {}, {}
-        for name, _, _ in COMPONENTS:
+        for name, weight, sat in COMPONENTS:
             if name not in c.hits:
                 continue
             k, n = c.hits[name]
@@ -102,6 +105,10 @@ def score_sources(counts: Sequence[SourceCounts]) -> list[dict[str, Any]]:
                 "count": k,
                 "of": n,
                 "ci": [round(lo, 4), round(hi, 4)],
+                # how this component enters the risk: weight x min(1, rate / saturation)
+                "weight": weight,
+                "saturates_at": sat,
+                "contribution": round(weight * min(1.0, rate[name] / sat), 4),
             }
         risk = _combine(rate, c.flags)
         ci = [_combine(low, c.flags), _combine(high, c.flags)]

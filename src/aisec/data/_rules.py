@@ -140,6 +140,15 @@ SOURCE_RISK = _rule(
     ),
     rationale="One bad source can carry poison or noise into every model trained on it.",
 )
+GROSS_ERRORS = _rule(
+    "AISEC-DAT-012",
+    Severity.MEDIUM,
+    "Gross errors or unit mix-ups in numeric columns",
+    "Correct or drop the flagged values (the likely conversion is given); ask the source "
+    "which unit it records.",
+    _QUALITY,
+    rationale="A value a factor of ten or a unit ratio off teaches the model a false range.",
+)
 
 DATA_RULES: tuple[Rule, ...] = (
     SCHEMA,
@@ -153,4 +162,5 @@ DATA_RULES: tuple[Rule, ...] = (
     PII,
     PROVENANCE,
     SOURCE_RISK,
+    GROSS_ERRORS,
 )

@@ -28,7 +28,8 @@ __all__ = [
 
 ROW = "__aisec_row"
 SAMPLE_CAP = 20_000
-"""Rows the ML checks see at most (seeded sample); full-table checks see every row."""
+"""Rows the model-based checks (label issues, spectral signatures, isolation forest) see
+at most (seeded sample, stated in every output format); every other check sees every row."""
 
 
 def _pl() -> Any:
@@ -152,6 +153,15 @@ def open_table(path: Path, *, role: str = "dataset") -> Table:
         raise FormatError(f"{role} has no columns", path=path)
     if ROW in schema:
         raise FormatError(f"{role} has a column named {ROW}, which aisec reserves", path=path)
+    # an empty or blank string is a missing value in every format: CSV readers turn it
+    # into null already, Parquet and JSON lines keep it, so the audit folds it here
+    blank = [
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c, t in schema.items()
+        if t == pl.Utf8
+    ]
+    if blank:
+        lazy = lazy.with_columns(blank)
     lazy = lazy.with_row_index(ROW)
     return Table(path=path, lazy=lazy, columns=schema)
 

@@ -16,10 +16,13 @@ from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import ArtifactRef, Statement, predicate_type
 from aisec.core.findings import Finding, Severity
 from aisec.data import _rules as rules
-from aisec.data._checks import drift, duplicates, leakage, pii
+from aisec.data._checks import duplicates, leakage, pii
+from aisec.data._drift import column_kind, drift
 from aisec.data._ml import MLResult, ml_checks
+from aisec.data._poison import find_triggers
 from aisec.data._records import RecordVersion
 from aisec.data._risk import SourceCounts, score_sources
+from aisec.data._robust import gross_errors
 from aisec.data._table import (
     ROW,
     SAMPLE_CAP,
@@ -36,7 +39,7 @@ __all__ = ["AUDIT_PREDICATE", "AUDIT_SCHEMA", "audit_dataset", "audit_statement"
 
 AUDIT_SCHEMA = "aisec.data-audit/v1"
 AUDIT_PREDICATE = predicate_type("data", "audit")
-STEPS = 8
+STEPS = 10
 _ROW_CAP = 100_000
 """Flagged rows listed at most in the report (counts are complete)."""
 
@@ -151,7 +154,7 @@ def _audit(
         )
 
     say("duplicates")
-    dup = duplicates(table, id_col=id_column, features=features + texts)
+    dup = duplicates(table, id_col=id_column, features=features + texts, source_col=source_column)
     if dup.flagged:
         sev = Severity.MEDIUM if len(dup.flagged) / n_rows > 0.05 else Severity.LOW
         findings.append(
@@ -170,7 +173,7 @@ def _audit(
         test = open_table(test_split, role="test split")
         check_readable(test)
         leak_pairs, n_leak, leak_rows = leakage(
-            table, test, id_col=id_column, features=features + texts
+            table, test, id_col=id_column, features=features, texts=texts
         )
         if n_leak:
             findings.append(
@@ -201,7 +204,7 @@ def _audit(
         ref = open_table(reference, role="reference")
         check_readable(ref)
         cols = [c for c in table.columns if c not in (ROW, id_column, source_column)]
-        drift_rows = drift(table, ref, columns=cols, sample_cap=max(sample_cap, 50_000), seed=seed)
+        drift_rows = drift(table, ref, columns=cols)
         drifted = [d["column"] for d in drift_rows if d["drifted"]]
         if drifted:
             findings.append(
@@ -213,9 +216,58 @@ def _audit(
                 )
             )
 
-    say("label issues, outliers, poisoning")
+    say("gross errors and unit mix-ups")
+    gross_rows, gross_list, gross_scale = gross_errors(table, features=features, id_col=id_column)
+    if gross_rows:
+        findings.append(
+            rules.GROSS_ERRORS.finding(
+                sub[0],
+                f"{len(gross_rows)} rows hold gross errors: "
+                + "; ".join(f"{g['column']}={g['value']:g} ({g['cause']})" for g in gross_list[:3]),
+                digest=digest,
+                evidence={"rows": len(gross_rows), "worst": gross_list[:20]},
+            )
+        )
+
+    say("backdoor triggers")
+    cats = [c for c in texts if _categorical(table, c, n_rows)]
+    trig_rows, triggers, _ = find_triggers(
+        table,
+        label=label,
+        source=source_column,
+        numeric=features,
+        categorical=cats,
+        id_col=id_column,
+        seed=seed,
+    )
+
+    say("label issues, outliers, spectral signatures")
     frame = table.sample(n_rows, sample_cap, seed)
     ml = ml_checks(frame, label=label, source=source_column, features=features, seed=seed)
+    ml.trigger = trig_rows
+    ml.triggers = triggers
+    sampled = min(n_rows, sample_cap)
+    report["rows_checked"] = {
+        "rows": n_rows,
+        "every_row": [
+            "schema",
+            "missing",
+            "duplicates",
+            "pii",
+            "gross_errors",
+            "trigger_feature",
+            *(["leakage"] if test_split is not None else []),
+            *(["drift"] if reference is not None else []),
+        ],
+        "model_based": {
+            "checks": ["label_issue", "spectral_signature", "outlier"],
+            "rows": sampled,
+            "note": "every row"
+            if sampled == n_rows
+            else f"seeded sample of {sampled} of {n_rows} rows (seed {seed}); "
+            "per-source rates carry 95% Wilson intervals for the sample",
+        },
+    }
 
     say("scoring sources")
     full_flags: dict[str, dict[int, float]] = {
@@ -223,10 +275,11 @@ def _audit(
         "near_duplicate": {r: 0.5 for r, k in dup.flagged.items() if k == "near"},
         "leakage": leak_rows,
         "pii": {r: float(len(k)) for r, k in pii_rows.items()},
+        "gross_error": gross_rows,
+        "trigger_feature": trig_rows,
     }
     sample_flags: dict[str, dict[int, float]] = {
         "label_issue": ml.label_issue,
-        "trigger_feature": ml.trigger,
         "spectral_signature": ml.spectral,
         "outlier": ml.outlier,
     }
@@ -243,6 +296,8 @@ def _audit(
     report["duplicates"] = dup.pairs
     report["leakage"] = leak_pairs
     report["triggers"] = ml.triggers
+    report["gross_errors"] = gross_list[:_ROW_CAP]
+    report["column_scales"] = gross_scale
     report["missing"] = {c: n for c, n in missing.items() if n}
     report["schema_problems"] = problems
     report["skipped"] = ml.skipped
@@ -250,6 +305,11 @@ def _audit(
     findings.sort(key=lambda f: (-f.severity.rank, f.id))
     report["findings"] = [f.to_json() for f in findings]
     return report
+
+
+def _categorical(table: Table, col: str, n_rows: int) -> bool:
+    distinct = table.collect(table.lazy.select(_pl().col(col).n_unique())).item()
+    return column_kind(table, col, int(distinct), n_rows) == "categorical"
 
 
 def _score(
@@ -299,7 +359,6 @@ def _score(
         k = len(rows)
         hits = {
             "label_issues": (sum(r in ml.label_issue for r in rows), k),
-            "poisoning": (sum(r in ml.trigger for r in rows), k),
             "spectral": (sum(r in ml.spectral for r in rows), k),
             "outliers": (sum(r in ml.outlier for r in rows), k),
             "missing": (m, n * max(n_cols, 1)),
@@ -308,6 +367,8 @@ def _score(
             ("duplicates", ("duplicate", "near_duplicate")),
             ("pii", ("pii",)),
             ("leakage", ("leakage",)),
+            ("poisoning", ("trigger_feature",)),
+            ("gross_errors", ("gross_error",)),
         ):
             hit = {r for kk in key for r in full_flags[kk] if row_src.get(r) == name}
             hits[comp] = (len(hit), n)
@@ -362,8 +423,10 @@ def _source_findings(
     out: list[Finding] = [
         rules.POISONING.finding(
             path,
-            f"source {t['source']}: {t['column']} = {t['value']} has label {t['label']} in "
-            f"{t['purity']:.0%} of {t['rows']} rows (elsewhere {t['elsewhere']:.0%})",
+            f"source {t['source']}: "
+            + " and ".join(f"{c['column']} = {c['value']}" for c in t["conditions"])
+            + f" gives label {t['label']} in {t['purity']:.0%} of {t['rows']} rows; a model "
+            f"without those columns agrees for {t['model_agrees']:.0%}",
             digest=digest,
             evidence=t,
         )
@@ -444,7 +507,7 @@ def audit_statement(report: dict[str, Any]) -> Statement:
         ],
         "checks": report["checks"],
         "drifted": [d["column"] for d in report["drift"] if d["drifted"]],
-        "sample": report["sample"],
+        "sample": {**report["sample"], "rows_checked": report.get("rows_checked", {})},
         "label": report["label"],
         "findings": report["findings"],
     }
