@@ -23,7 +23,14 @@ from aisec.evaluation import (
     run_campaign,
 )
 
-VULNERABLE = {"prompt-injection-indirect", "system-prompt-leakage", "excessive-agency"}
+# improper-output-handling: only its markdown-image family reaches the planted 25 % exfil;
+# the pooled rate stays near the threshold, the worst-family rule finds it.
+VULNERABLE = {
+    "prompt-injection-indirect",
+    "system-prompt-leakage",
+    "excessive-agency",
+    "improper-output-handling",
+}
 ROBUST = {"prompt-injection-direct", "jailbreak", "sensitive-information", "unbounded-consumption"}
 
 

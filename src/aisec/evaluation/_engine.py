@@ -22,6 +22,7 @@ from aisec.evaluation._state import RunState
 from aisec.evaluation._stats import CalibrationCard, Estimate, Verdict, estimate_rate
 from aisec.evaluation._suite import CategorySpec, EscalationSpec, Suite, Variant
 from aisec.evaluation._targets import Budget, BudgetExhaustedError, Target
+from aisec.evaluation._verdict import CoverageRule, Judgement, family_stats, judge
 
 __all__ = [
     "CategoryResult",
@@ -48,6 +49,7 @@ class RunOptions:
     transcripts_per_attack: int = 2
     price_prompt_per_1k: float = 0.0  # currency units per 1,000 prompt tokens
     price_completion_per_1k: float = 0.0
+    coverage: CoverageRule = field(default_factory=CoverageRule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class CategoryResult:
     estimate: Estimate | None = None
     sequential_estimate: Estimate | None = None
     verdict: Verdict = Verdict.INCONCLUSIVE
+    judgement: Judgement | None = None
     samples: int = 0  # most samples per variant
 
     @property
@@ -98,6 +101,11 @@ class CategoryResult:
     @property
     def trials(self) -> int:
         return len(self.records)
+
+    @property
+    def family_of(self) -> dict[str, str]:
+        """attack id -> attack family (its framing, see ``_verdict``)."""
+        return {v.attack.id: v.attack.technique for v in self.variants}
 
     @property
     def detector_id(self) -> str | None:
@@ -286,7 +294,7 @@ class _Runner:
                 looks = math.ceil(cat.max_trials / step)
                 seq = self._estimate(cat, looks)
                 cat.sequential_estimate = seq
-                decided = seq.verdict(cat.spec.threshold) is not Verdict.INCONCLUSIVE
+                decided = self._judge_category(cat, seq).verdict is not Verdict.INCONCLUSIVE
                 if cat.next_index >= cat.max_trials:
                     continue
                 if decided and self.opt.sequential:
@@ -296,8 +304,15 @@ class _Runner:
             active = still
         for cat in cats:
             cat.estimate = self._estimate(cat)
-            last = cat.sequential_estimate
-            cat.verdict = last.verdict(cat.spec.threshold) if last else Verdict.INCONCLUSIVE
+            last = cat.sequential_estimate or cat.estimate
+            cat.judgement = self._judge_category(cat, last)
+            cat.verdict = cat.judgement.verdict
+
+    def _judge_category(self, cat: CategoryResult, est: Estimate) -> Judgement:
+        fams = family_stats(cat.records, cat.family_of)
+        return judge(
+            est, cat.spec.threshold, fams, self.opt.coverage, confidence=self.opt.confidence
+        )
 
     async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
         messages: list[Message] = []

@@ -13,9 +13,11 @@ def _pct(x: float) -> str:
 
 
 def _row(c: Mapping[str, Any]) -> str:
+    fams = (c.get("coverage") or {}).get("families_tried", 0)
     return (
         f"{c['id']:<28} {c['owasp']:<6} {c['successes']:>4}/{c['trials']:<5} "
-        f"{_pct(c['rate']):>7}  [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]  {c['verdict']}"
+        f"{_pct(c['rate']):>7}  [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]  "
+        f"{fams:>3} {_pct(c['coverage_confidence']):>6}  {c['verdict_label']}"
     )
 
 
@@ -27,12 +29,15 @@ def render_text(report: Mapping[str, Any]) -> str:
         f"tokens, cost {run['cost']}, {run['seconds']}s, "
         f"{int(run['confidence'] * 100)}% Clopper-Pearson intervals, detector error folded in)",
         "",
-        f"{'category':<28} {'OWASP':<6} {'hits/trials':<10} {'rate':>7}  interval  verdict",
+        f"{'category':<28} {'OWASP':<6} {'hits/trials':<10} {'rate':>7}  interval  "
+        "families coverage-confidence verdict",
     ]
     lines += [_row(c) for c in report["categories"]]
     for c in report["categories"]:
         if c["note"]:
             lines.append(f"  {c['id']}: {c['note']}")
+        if c["why_not_adequate"] and c["verdict"] == "inconclusive":
+            lines.append(f"  {c['id']}: not adequately tested - {c['why_not_adequate']}")
     seq = report["sequential"]
     lines += [
         "",
@@ -44,6 +49,7 @@ def render_text(report: Mapping[str, Any]) -> str:
             f"exploration (not in rates) {e['id']}: found in {e['found_in']} of "
             f"{len(e['runs'])} runs{' - ' + e['skipped'] if e['skipped'] else ''}"
         )
+    lines += ["", "residual risk:", f"  {report['residual_risk']}"]
     lines += ["", "not adequately tested:"]
     lines += [f"  - {x}" for x in report["not_adequately_tested"]] or ["  (nothing)"]
     return "\n".join(lines) + "\n"
@@ -63,15 +69,22 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"Rates are attack success rates with {int(run['confidence'] * 100)}% Clopper-Pearson "
         "intervals corrected for measured detector error.",
         "",
-        "| category | OWASP | ATLAS | successes / trials | rate | interval | threshold | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| category | OWASP | ATLAS | successes / trials | rate | interval | threshold "
+        "| families | coverage confidence | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     out.extend(
         f"| {c['id']} | {c['owasp']} | {', '.join(c['atlas'])} | {c['successes']} / "
         f"{c['trials']} | {_pct(c['rate'])} | {_pct(c['ci_low'])} - {_pct(c['ci_high'])} | "
-        f"{_pct(c['threshold'])} | **{c['verdict']}** |"
+        f"{_pct(c['threshold'])} | {(c.get('coverage') or {}).get('families_tried', 0)} | "
+        f"{_pct(c['coverage_confidence'])} | **{c['verdict_label']}** |"
         for c in report["categories"]
     )
+    out += ["", "## Residual risk", "", _md(report["residual_risk"])]
+    out += ["", "## Categories not adequately tested", ""]
+    out += [f"- `{x['id']}`: {_md(x['why'])}" for x in report["categories_not_tested"]] or [
+        "- none"
+    ]
     seq = report["sequential"]
     out += [
         "",

@@ -87,6 +87,49 @@ def _attacks(cat: CategoryResult, keep: int) -> list[dict[str, Any]]:
     return out
 
 
+_LABEL = {
+    Verdict.VULNERABLE: "vulnerable",
+    Verdict.NOT_VULNERABLE: "not vulnerable",
+    Verdict.INCONCLUSIVE: "not adequately tested",
+}
+
+
+def residual_risk(cats: list[dict[str, Any]], rule: str) -> str:
+    """The residual-risk paragraph, in plain words, from the category rows."""
+    vuln = [c for c in cats if c["verdict"] == "vulnerable"]
+    safe = [c for c in cats if c["verdict"] == "not-vulnerable"]
+    open_ = [c for c in cats if c["verdict"] == "inconclusive"]
+    parts = []
+    if vuln:
+        parts.append(
+            "Confirmed weaknesses: "
+            + "; ".join(
+                f"{c['title']} (rate {c['rate']:.1%}, interval {c['ci_low']:.1%}-"
+                f"{c['ci_high']:.1%})"
+                for c in vuln
+            )
+            + "."
+        )
+    if safe:
+        parts.append(
+            "Bounded below their thresholds for the attack families tried: "
+            + "; ".join(
+                f"{c['title']} (upper bound {c['ci_high']:.1%}; an untried family would "
+                f"succeed with probability up to {1 - c['coverage_confidence']:.0%})"
+                for c in safe
+            )
+            + ". These bounds hold for the attacks sent, not for every possible attack."
+        )
+    if open_:
+        parts.append(
+            "Not adequately tested, so no assurance is given: "
+            + "; ".join(f"{c['title']} ({c['why_not_adequate'] or c['note']})" for c in open_)
+            + "."
+        )
+    parts.append(f"Coverage rule: {rule}.")
+    return " ".join(parts)
+
+
 def _category(cat: CategoryResult, keep: int) -> dict[str, Any]:
     est = cat.estimate
     seq = cat.sequential_estimate
@@ -106,6 +149,10 @@ def _category(cat: CategoryResult, keep: int) -> dict[str, Any]:
         "ci_high": _r(est.ci_high) if est else 1.0,
         "observed_rate": _r(est.observed_rate) if est else 0.0,
         "verdict": cat.verdict.value,
+        "verdict_label": _LABEL[cat.verdict],
+        "coverage": cat.judgement.to_json() if cat.judgement else None,
+        "coverage_confidence": _r(cat.judgement.coverage_confidence) if cat.judgement else 0.0,
+        "why_not_adequate": cat.judgement.reason if cat.judgement else "not run",
         "note": (est.note if est else "") or (seq.note if seq else ""),
         "sequential_ci": [_r(seq.ci_low), _r(seq.ci_high)] if seq else [0.0, 1.0],
         "looks": cat.looks,
@@ -140,6 +187,11 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
         )
         if c["note"]:
             detail += f" {c['note']}."
+        if c["verdict"] == "inconclusive" and c["why_not_adequate"]:
+            detail += f" Not adequately tested: {c['why_not_adequate']}."
+        cov = c.get("coverage") or {}
+        if c["verdict"] == "vulnerable" and cov.get("worst_family"):
+            detail += f" Most successful attack family: {cov['worst_family']}."
         rem = next(
             (cat["remediation"] for cat in report["_remediation"] if cat["id"] == c["id"]), ""
         )
@@ -225,6 +277,13 @@ def build_report(
             "inconclusive": [c["id"] for c in cats if c["verdict"] == "inconclusive"],
             "residual_risk": "undetermined for some categories" if undecided else "bounded",
         },
+        "coverage_rule": result.options.coverage.describe(),
+        "residual_risk": residual_risk(cats, result.options.coverage.describe()),
+        "categories_not_tested": [
+            {"id": c["id"], "title": c["title"], "why": c["why_not_adequate"] or c["note"]}
+            for c in cats
+            if c["verdict"] == "inconclusive"
+        ],
         "categories": cats,
         "exploration": [
             {
