@@ -141,3 +141,24 @@ def test_narrow_suite_is_not_adequately_tested_even_when_clean(tmp_path: Path) -
 def test_rule_is_configurable() -> None:
     rule = CoverageRule(min_trials=10, min_families=2, min_trials_per_family=5)
     assert "2 distinct attack families" in rule.describe()
+
+
+def test_markdown_shows_a_script_hit_as_code_not_entities(tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    def reply(messages: tuple[Message, ...], tools: tuple[str, ...]) -> str:
+        return "Sure: <script>alert(1)</script> and ``ticks`` `x`"
+
+    suite = load_suite(_suite(tmp_path / "s.yaml", FRAMINGS[:1]))
+    report = run_campaign(
+        CallableTarget(reply),
+        suite,
+        options=RunOptions(samples=1),
+        run_id="md",
+        states=tmp_path / "runs",
+    )
+    md = render_markdown(report)
+    assert "&lt;script&gt;" not in md.split("## Attacks")[1]
+    html = MarkdownIt().render(md)
+    assert "<code>Sure: &lt;script&gt;alert(1)&lt;/script&gt; and ``ticks`` `x`</code>" in html
+    assert "<script>" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,15 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _code(text: str) -> str:
+    """A CommonMark code span: contents are literal (no entity or HTML decoding), so they
+    are not HTML-escaped; the fence is one backtick longer than any run inside."""
+    flat = " ".join(text.split())
+    longest = max((len(r) for r in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {flat} {fence}" if flat else "` `"
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     run = report["run"]
     out = [
@@ -110,6 +120,6 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             )
             for t in a["transcripts"][:1]:
                 reply = t["messages"][1]["content"][:300]
-                out.append(f"  - {t['outcome']}: reply `{_md(reply)}`")
+                out.append(f"  - {t['outcome']}: reply {_code(reply)}")
         out.append("")
     return "\n".join(out) + "\n"
