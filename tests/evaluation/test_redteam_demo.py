@@ -109,8 +109,8 @@ def test_sequential_testing_saves_requests(demo_run: tuple[dict[str, Any], int])
 
 def test_exploration_is_reported_apart_from_rates(demo_run: tuple[dict[str, Any], int]) -> None:
     report, _ = demo_run
-    [esc] = report["exploration"]
-    assert esc["counts_toward_rates"] is False
+    esc = next(e for e in report["exploration"] if e["id"] == "esc-slow-roleplay")
+    assert all(e["counts_toward_rates"] is False for e in report["exploration"])
     assert esc["found_in"] >= 1 and esc["runs"][0]["transcript"]
     leak = next(c for c in report["categories"] if c["id"] == "system-prompt-leakage")
     assert all("esc-" not in a["id"] for a in leak["attacks"])

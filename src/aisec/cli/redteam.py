@@ -378,9 +378,10 @@ def run_command(**kw: Any) -> None:
         console.print(f"recorded entry #{entry.index} in {store.url}", markup=False)
     findings = [finding_from_json(f) for f in report["findings"]]
     threshold: Severity = kw["fail_on"]
-    if any(c["verdict"] == "vulnerable" for c in report["categories"]) and exceeds(
-        findings, threshold
-    ):
+    confirmed = any(c["verdict"] == "vulnerable" for c in report["categories"]) or any(
+        e["found_in"] for e in report["exploration"]
+    )
+    if confirmed and exceeds(findings, threshold):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 

@@ -137,6 +137,9 @@ class RunResult:
     seconds: float = 0.0
 
 
+TURN_RETRIES = 2  # an errored turn is asked again this many times before moving on
+
+
 def _seed(run_seed: int, trial_id: str) -> int:
     h = hashlib.sha256(f"{run_seed}\x1f{trial_id}".encode()).digest()
     return int.from_bytes(h[:4], "big") & 0x7FFFFFFF
@@ -278,7 +281,8 @@ class _Runner:
         step = max(1, self.opt.look_every)
         active = [c for c in cats if c.variants]
         self.planned = sum(c.max_trials for c in active) + sum(
-            len(e.turns) * self.opt.escalation_runs for e in self.suite.escalations
+            (len(e.turns) if e.mode == "scripted" else e.max_turns) * self.opt.escalation_runs
+            for e in self.suite.escalations
         )
         while active and not self._out_of_budget():
             jobs: list[Awaitable[None]] = []
@@ -314,12 +318,20 @@ class _Runner:
             est, cat.spec.threshold, fams, self.opt.coverage, confidence=self.opt.confidence
         )
 
-    async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
-        messages: list[Message] = []
-        transcript: list[dict[str, str]] = []
-        for turn, text in enumerate(spec.turns):
-            trial_id = f"{spec.id}@{run}/t{turn}"
-            messages.append(Message("user", text))
+    def _next_turn(self, spec: EscalationSpec, run: int, step: int, refusals: int) -> str:
+        text = spec.turns[step]
+        if spec.mode == "crescendo" and refusals and spec.reframes:
+            reframe = spec.reframes[(run + refusals - 1) % len(spec.reframes)]
+            text = reframe.replace("{step}", text)
+        return text
+
+    async def _turn(
+        self, spec: EscalationSpec, run: int, turn: int, messages: list[Message]
+    ) -> TrialRecord | None:
+        """One turn, retried up to ``TURN_RETRIES`` times on an errored reply."""
+        rec: TrialRecord | None = None
+        for attempt in range(TURN_RETRIES + 1):
+            trial_id = f"{spec.id}@{run}/t{turn}" + (f"r{attempt}" if attempt else "")
             rec = self.state.done.get(trial_id)
             if rec is None:
                 probe = Probe(
@@ -327,35 +339,62 @@ class _Runner:
                 )
                 reply = await self._send(trial_id, probe)
                 if reply is None:
-                    return {
-                        "run": run,
-                        "found": None,
-                        "turn": None,
-                        "transcript": transcript,
-                        "note": self.exhausted,
-                    }
+                    return None
                 outcome = self._judge(spec.detector, reply, spec.marker, (), spec.max_tokens)
                 rec = TrialRecord(
-                    trial_id, spec.category, spec.id, spec.id, run, outcome, text, reply
+                    trial_id,
+                    spec.category,
+                    spec.id,
+                    spec.id,
+                    run,
+                    outcome,
+                    messages[-1].content,
+                    reply,
                 )
                 self.state.append(rec)
             self._count(rec)
+            if rec.outcome is not Outcome.ERROR:
+                return rec
+        return rec
+
+    async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
+        """A scripted or crescendo conversation; errors are retried, never fatal."""
+        messages: list[Message] = []
+        transcript: list[dict[str, str]] = []
+        limit = len(spec.turns) if spec.mode == "scripted" else spec.max_turns
+        step = refusals = errored = 0
+        refusal = detector("refusal")
+        for turn in range(limit):
+            text = self._next_turn(spec, run, step, refusals)
+            messages.append(Message("user", text))
+            rec = await self._turn(spec, run, turn, messages)
+            if rec is None:
+                return {
+                    "run": run,
+                    "found": None,
+                    "turn": None,
+                    "transcript": transcript,
+                    "note": self.exhausted,
+                }
             transcript += [
                 {"role": "user", "content": text},
                 {"role": "assistant", "content": rec.reply.text or f"[error: {rec.reply.error}]"},
             ]
-            if rec.outcome is Outcome.ERROR:
-                return {
-                    "run": run,
-                    "found": None,
-                    "turn": turn,
-                    "transcript": transcript,
-                    "note": "errored",
-                }
             if rec.outcome is Outcome.SUCCESS:
                 return {"run": run, "found": True, "turn": turn + 1, "transcript": transcript}
+            if rec.outcome is Outcome.ERROR:
+                errored += 1
+                messages.pop()  # the target never answered it: ask the next turn instead
+                continue
             messages.append(Message("assistant", rec.reply.text))
-        return {"run": run, "found": False, "turn": None, "transcript": transcript}
+            if spec.mode == "scripted":
+                step = min(step + 1, len(spec.turns) - 1)
+            elif refusal.detect(rec.reply, DetectContext()):
+                refusals += 1  # stay on this step, reframed
+            else:
+                step, refusals = min(step + 1, len(spec.turns) - 1), 0
+        note = f"{errored} turns errored after retries" if errored else ""
+        return {"run": run, "found": False, "turn": None, "transcript": transcript, "note": note}
 
 
 async def run_redteam(

@@ -221,6 +221,43 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                 },
             )
         )
+    for e in report.get("exploration", ()):
+        if not e["found_in"]:
+            continue
+        cat = next((c for c in report["categories"] if c["id"] == e["category"]), None)
+        rule = RULE_FOR_CATEGORY.get(e["category"]) or CUSTOM_CATEGORY
+        first = next(r for r in e["runs"] if r.get("found"))
+        out.append(
+            Finding(
+                id=rule.id,
+                stage="evaluation",
+                severity=Severity(cat["severity"]) if cat else Severity.HIGH,
+                title=f"{rule.title} (multi-turn, {e['technique']})",
+                detail=(
+                    f"Multi-turn conversation '{e['id']}' succeeded in {e['found_in']} of "
+                    f"{len(e['runs'])} runs; first success at turn {first['turn']}. Confirmed "
+                    "by the category's detector; not part of the sampled rate."
+                ),
+                subject=subject,
+                remediation=next(
+                    (x["remediation"] for x in report["_remediation"] if x["id"] == e["category"]),
+                    "",
+                ),
+                mappings=Mappings(
+                    atlas=tuple(e["atlas"]),
+                    owasp_llm=(cat["owasp"],) if cat else (),
+                    saif=rule.mappings.saif,
+                    nist_ai_rmf=rule.mappings.nist_ai_rmf,
+                ),
+                evidence={
+                    "escalation": e["id"],
+                    "category": e["category"],
+                    "found_in": e["found_in"],
+                    "runs": len(e["runs"]),
+                    "turn": first["turn"],
+                },
+            )
+        )
     return out
 
 
@@ -290,6 +327,7 @@ def build_report(
                 "id": e.spec.id,
                 "category": e.spec.category,
                 "technique": e.spec.technique,
+                "mode": e.spec.mode,
                 "atlas": list(e.spec.atlas),
                 "goal": e.spec.goal,
                 "counts_toward_rates": False,
