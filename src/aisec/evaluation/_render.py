@@ -50,6 +50,11 @@ def render_text(report: Mapping[str, Any]) -> str:
             f"exploration (not in rates) {e['id']}: found in {e['found_in']} of "
             f"{len(e['runs'])} runs{' - ' + e['skipped'] if e['skipped'] else ''}"
         )
+    for x in report.get("recurring_hidden_text") or ():
+        lines.append(
+            f"hidden text recurring across {len(x['attacks'])} attacks (not in any prompt): "
+            f"{str(x['text'])[:100]!r}"
+        )
     lines += ["", "residual risk:", f"  {report['residual_risk']}"]
     lines += ["", "not adequately tested:"]
     lines += [f"  - {x}" for x in report["not_adequately_tested"]] or ["  (nothing)"]
@@ -91,6 +96,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         for c in report["categories"]
     )
     out += ["", "## Residual risk", "", _md(report["residual_risk"])]
+    recur = report.get("recurring_hidden_text") or []
+    if recur:
+        out += ["", "## Hidden text recurring across independent attacks", ""]
+        out += [f"- {len(x['attacks'])} attacks: {_code(str(x['text']))}" for x in recur]
     out += ["", "## Categories not adequately tested", ""]
     out += [f"- `{x['id']}`: {_md(x['why'])}" for x in report["categories_not_tested"]] or [
         "- none"

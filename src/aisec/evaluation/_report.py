@@ -15,6 +15,7 @@ from aisec.evaluation._coverage import CoverageState, coverage_matrix
 from aisec.evaluation._detectors import calibration_cards
 from aisec.evaluation._engine import CategoryResult, RunResult
 from aisec.evaluation._model import Outcome, TrialRecord
+from aisec.evaluation._recurrence import recurring_hidden_text
 from aisec.evaluation._rules import CUSTOM_CATEGORY, RULE_FOR_CATEGORY, UNBOUNDED
 from aisec.evaluation._stats import Verdict, estimate_rate
 
@@ -221,6 +222,32 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                 },
             )
         )
+    recur = report.get("recurring_hidden_text") or []
+    if recur:
+        rule = RULE_FOR_CATEGORY.get("system-prompt-leakage") or CUSTOM_CATEGORY
+        out.append(
+            Finding(
+                id=rule.id,
+                stage="evaluation",
+                severity=Severity.MEDIUM,
+                title=f"{rule.title} (hidden text recurs across independent attacks)",
+                detail=(
+                    f"{len(recur)} piece(s) of text the prompts never contained recur in the "
+                    f"replies to {len(recur[0]['attacks'])}+ distinct attacks, e.g. "
+                    f"{str(recur[0]['text'])[:80]!r}: likely held by the application (a secret "
+                    "or its instructions). Judged without knowing the secret; check by hand."
+                ),
+                subject=subject,
+                remediation="Keep no secrets in prompts or context; filter replies repeating them.",
+                mappings=Mappings(
+                    atlas=("AML.T0056", "AML.T0057"),
+                    owasp_llm=("LLM07", "LLM02"),
+                    saif=rule.mappings.saif,
+                    nist_ai_rmf=rule.mappings.nist_ai_rmf,
+                ),
+                evidence={"candidates": recur},
+            )
+        )
     for e in report.get("exploration", ()):
         if not e["found_in"]:
             continue
@@ -315,6 +342,7 @@ def build_report(
             "residual_risk": "undetermined for some categories" if undecided else "bounded",
         },
         "coverage_rule": result.options.coverage.describe(),
+        "recurring_hidden_text": recurring_hidden_text(records.values()),
         "residual_risk": residual_risk(cats, result.options.coverage.describe()),
         "categories_not_tested": [
             {"id": c["id"], "title": c["title"], "why": c["why_not_adequate"] or c["note"]}
