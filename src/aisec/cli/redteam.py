@@ -209,6 +209,14 @@ def _render(report: dict[str, Any], fmt: str) -> str:
     help="Price per 1,000 completion tokens.",
 )
 @click.option(
+    "--mutation-budget",
+    type=click.IntRange(0, 100000),
+    default=48,
+    show_default=True,
+    help="Requests per category not found vulnerable for the mutation search over "
+    "framings and converters (0: off). Successes are findings, not rates.",
+)
+@click.option(
     "--no-sequential",
     is_flag=True,
     help="Send every planned sample (fixed design) instead of stopping early.",
@@ -279,6 +287,7 @@ def run_command(**kw: Any) -> None:
         concurrency=kw["concurrency"],
         seed=kw["seed"],
         sequential=not kw["no_sequential"],
+        mutation_budget=kw["mutation_budget"],
         budget_requests=kw["budget_requests"],
         budget_tokens=kw["budget_tokens"],
         price_prompt_per_1k=kw["price_prompt"],

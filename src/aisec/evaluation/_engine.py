@@ -50,6 +50,7 @@ class RunOptions:
     price_prompt_per_1k: float = 0.0  # currency units per 1,000 prompt tokens
     price_completion_per_1k: float = 0.0
     coverage: CoverageRule = field(default_factory=CoverageRule)
+    mutation_budget: int = 0  # requests per undecided/robust category for the mutation search
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ class RunResult:
     context: TargetContext
     categories: list[CategoryResult]
     escalations: list[EscalationResult]
+    mutations: list[dict[str, object]] = field(default_factory=list)
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -357,6 +359,71 @@ class _Runner:
                 return rec
         return rec
 
+    async def mutation(self, cat: CategoryResult) -> dict[str, object]:
+        """The non-LLM mutation search on one category (see ``_mutate``)."""
+        from aisec.evaluation._mutate import MutationSearch
+
+        attacks = tuple(dict.fromkeys(v.attack for v in cat.variants))
+        search = MutationSearch(attacks, _seed(self.opt.seed, f"mut-{cat.spec.id}"))
+        refusal = detector("refusal")
+        found: list[dict[str, object]] = []
+        step = 0
+        while step < self.opt.mutation_budget and not self._out_of_budget():
+            ind = search.next()
+            trial_id = f"mut-{cat.spec.id}@{step}"
+            prompt = ind.prompt()
+            rec = self.state.done.get(trial_id)
+            if rec is None:
+                a = ind.attack
+                probe = Probe(
+                    trial_id,
+                    (Message("user", prompt),),
+                    a.tools,
+                    a.max_tokens,
+                    _seed(self.opt.seed, trial_id),
+                )
+                reply = await self._send(trial_id, probe)
+                if reply is None:
+                    break
+                outcome = self._judge(a.detector, reply, a.marker, a.requested_tools, a.max_tokens)
+                rec = TrialRecord(
+                    trial_id, cat.spec.id, f"mut-{a.id}", ind.id, step, outcome, prompt, reply
+                )
+                self.state.append(rec)
+            self._count(rec)
+            step += 1
+            if rec.outcome is Outcome.ERROR:
+                search.tell(ind, 0)
+                continue
+            ok = rec.outcome is Outcome.SUCCESS
+            search.tell(ind, 2 if ok else int(not refusal.detect(rec.reply, DetectContext())))
+            if ok:
+                found.append(
+                    {
+                        "run": len(found),
+                        "found": True,
+                        "turn": step,
+                        "individual": ind.id,
+                        "transcript": [
+                            {"role": "user", "content": prompt},
+                            {"role": "assistant", "content": rec.reply.text},
+                        ],
+                    }
+                )
+        return {
+            "id": f"mutation-{cat.spec.id}",
+            "category": cat.spec.id,
+            "technique": "mutation search over framings and converters (no attacker model)",
+            "mode": "mutation",
+            "atlas": list(cat.spec.atlas),
+            "goal": cat.spec.title,
+            "counts_toward_rates": False,
+            "skipped": "",
+            "requests": step,
+            "found_in": len(found),
+            "runs": found[:3],
+        }
+
     async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
         """A scripted or crescendo conversation; errors are retried, never fatal."""
         messages: list[Message] = []
@@ -427,6 +494,7 @@ async def run_redteam(
         cat.samples = opt.samples
         cats.append(cat)
     escs = [EscalationResult(e) for e in suite.escalations]
+    mutations: list[dict[str, object]] = []
     try:
         with state:
             await runner.categories(cats)
@@ -438,6 +506,9 @@ async def run_redteam(
                     if runner._out_of_budget():
                         break
                     esc.runs.append(await runner.escalation(esc.spec, run))
+            if opt.mutation_budget:
+                todo = [c for c in cats if c.variants and c.verdict is not Verdict.VULNERABLE]
+                mutations.extend([await runner.mutation(c) for c in todo])
     finally:
         await target.aclose()
     return RunResult(
@@ -448,6 +519,7 @@ async def run_redteam(
         context=ctx,
         categories=cats,
         escalations=escs,
+        mutations=mutations,
         requests=runner.budget.used,
         prompt_tokens=runner.prompt_tokens,
         completion_tokens=runner.completion_tokens,

@@ -259,9 +259,16 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                 id=rule.id,
                 stage="evaluation",
                 severity=Severity(cat["severity"]) if cat else Severity.HIGH,
-                title=f"{rule.title} (multi-turn, {e['technique']})",
+                title=f"{rule.title} ("
+                + ("mutation search" if e.get("mode") == "mutation" else "multi-turn")
+                + f", {e['technique']})",
                 detail=(
-                    f"Multi-turn conversation '{e['id']}' succeeded in {e['found_in']} of "
+                    f"Mutation search found {e['found_in']} successful prompt(s) in "
+                    f"{e.get('requests')} requests; first at request {first['turn']} "
+                    f"({first.get('individual')}). Confirmed by the attack's detector; not part "
+                    "of the sampled rate."
+                    if e.get("mode") == "mutation"
+                    else f"Multi-turn conversation '{e['id']}' succeeded in {e['found_in']} of "
                     f"{len(e['runs'])} runs; first success at turn {first['turn']}. Confirmed "
                     "by the category's detector; not part of the sampled rate."
                 ),
@@ -364,7 +371,8 @@ def build_report(
                 "runs": e.runs,
             }
             for e in result.escalations
-        ],
+        ]
+        + list(result.mutations),
         "coverage": [c.to_json() for c in coverage],
         "not_adequately_tested": [
             f"{c.owasp} x {c.atlas} ({c.what}): {c.state.value} - {c.reason}"
