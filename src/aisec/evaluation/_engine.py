@@ -300,7 +300,14 @@ class _Runner:
                 looks = math.ceil(cat.max_trials / step)
                 seq = self._estimate(cat, looks)
                 cat.sequential_estimate = seq
-                decided = self._judge_category(cat, seq).verdict is not Verdict.INCONCLUSIVE
+                # stop early only when the pooled interval decides and the coverage rule
+                # agrees: a category found vulnerable through one family keeps sampling, so
+                # its pooled rate is still estimated as well as the fixed design allows
+                pooled = seq.verdict(cat.spec.threshold)
+                decided = (
+                    pooled is not Verdict.INCONCLUSIVE
+                    and self._judge_category(cat, seq).verdict is pooled
+                )
                 if cat.next_index >= cat.max_trials:
                     continue
                 if decided and self.opt.sequential:
