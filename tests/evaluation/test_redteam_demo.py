@@ -23,7 +23,14 @@ from aisec.evaluation import (
     run_campaign,
 )
 
-VULNERABLE = {"prompt-injection-indirect", "system-prompt-leakage", "excessive-agency"}
+# improper-output-handling: only its markdown-image family reaches the planted 25 % exfil;
+# the pooled rate stays near the threshold, the worst-family rule finds it.
+VULNERABLE = {
+    "prompt-injection-indirect",
+    "system-prompt-leakage",
+    "excessive-agency",
+    "improper-output-handling",
+}
 ROBUST = {"prompt-injection-direct", "jailbreak", "sensitive-information", "unbounded-consumption"}
 
 
@@ -102,8 +109,8 @@ def test_sequential_testing_saves_requests(demo_run: tuple[dict[str, Any], int])
 
 def test_exploration_is_reported_apart_from_rates(demo_run: tuple[dict[str, Any], int]) -> None:
     report, _ = demo_run
-    [esc] = report["exploration"]
-    assert esc["counts_toward_rates"] is False
+    esc = next(e for e in report["exploration"] if e["id"] == "esc-slow-roleplay")
+    assert all(e["counts_toward_rates"] is False for e in report["exploration"])
     assert esc["found_in"] >= 1 and esc["runs"][0]["transcript"]
     leak = next(c for c in report["categories"] if c["id"] == "system-prompt-leakage")
     assert all("esc-" not in a["id"] for a in leak["attacks"])

@@ -130,6 +130,27 @@ def _render(report: dict[str, Any], fmt: str) -> str:
     help="Environment variable holding the API key (never a flag).",
 )
 @click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="HTTP header sent with every request (repeatable); VALUE env:VAR reads it from "
+    "the environment, e.g. --header 'X-Api-Key: env:MY_KEY'.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds before one request is abandoned (then retried).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.01, 10000),
+    default=None,
+    help="Most requests per second sent to the target (default: no limit).",
+)
+@click.option(
     "--system-prompt-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="System prompt of the application (sent with openai, used by detectors).",
@@ -188,6 +209,14 @@ def _render(report: dict[str, Any], fmt: str) -> str:
     help="Price per 1,000 completion tokens.",
 )
 @click.option(
+    "--mutation-budget",
+    type=click.IntRange(0, 100000),
+    default=48,
+    show_default=True,
+    help="Requests per category not found vulnerable for the mutation search over "
+    "framings and converters (0: off). Successes are findings, not rates.",
+)
+@click.option(
     "--no-sequential",
     is_flag=True,
     help="Send every planned sample (fixed design) instead of stopping early.",
@@ -237,11 +266,13 @@ def run_command(**kw: Any) -> None:
         DemoState,
         HttpJsonTarget,
         OpenAIChatTarget,
+        RetryPolicy,
         RunOptions,
         TargetContext,
         load_suite,
         run_campaign,
     )
+    from aisec.evaluation._targets import parse_headers
 
     key = None
     if kw["record"]:
@@ -256,19 +287,26 @@ def run_command(**kw: Any) -> None:
         concurrency=kw["concurrency"],
         seed=kw["seed"],
         sequential=not kw["no_sequential"],
+        mutation_budget=kw["mutation_budget"],
         budget_requests=kw["budget_requests"],
         budget_tokens=kw["budget_tokens"],
         price_prompt_per_1k=kw["price_prompt"],
         price_completion_per_1k=kw["price_completion"],
     )
     console = stderr_console()
+    extra_headers = parse_headers(kw["headers"], os.environ)
+    policy = RetryPolicy(timeout=kw["timeout"], rate=kw["rate"])
     with contextlib.ExitStack() as stack:
         kind = kw["target_kind"]
         api_key = os.environ.get(kw["api_key_env"]) or None
         if kind == "demo":
             url = stack.enter_context(DemoServer(DemoState(seed=kw["demo_seed"])))
             target: Any = OpenAIChatTarget(
-                base_url=url, model=kw["model"] or DEMO_MODEL, seed=kw["seed"]
+                base_url=url,
+                model=kw["model"] or DEMO_MODEL,
+                seed=kw["seed"],
+                policy=policy,
+                headers=extra_headers,
             )
             system_prompt = system_prompt or DEMO_SYSTEM_PROMPT
             canaries = canaries or (DEMO_CANARY,)
@@ -281,6 +319,8 @@ def run_command(**kw: Any) -> None:
                 api_key=api_key,
                 system_prompt=system_prompt,
                 seed=kw["seed"],
+                policy=policy,
+                headers=extra_headers,
             )
         else:
             if not kw["base_url"] or kw["request_template"] is None:
@@ -297,6 +337,7 @@ def run_command(**kw: Any) -> None:
                     "request template must be a JSON object", path=kw["request_template"]
                 )
             headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+            headers.update(extra_headers)
             target = HttpJsonTarget(
                 url=kw["base_url"],
                 template=template,
@@ -304,6 +345,7 @@ def run_command(**kw: Any) -> None:
                 system_prompt=system_prompt,
                 headers=headers,
                 seed=kw["seed"],
+                policy=policy,
             )
         model_digest = digest_path(kw["model_dir"]).digest if kw["model_dir"] else None
         tools_digest = digest_file(kw["tools_file"]) if kw["tools_file"] else None
@@ -345,9 +387,10 @@ def run_command(**kw: Any) -> None:
         console.print(f"recorded entry #{entry.index} in {store.url}", markup=False)
     findings = [finding_from_json(f) for f in report["findings"]]
     threshold: Severity = kw["fail_on"]
-    if any(c["verdict"] == "vulnerable" for c in report["categories"]) and exceeds(
-        findings, threshold
-    ):
+    confirmed = any(c["verdict"] == "vulnerable" for c in report["categories"]) or any(
+        e["found_in"] for e in report["exploration"]
+    )
+    if confirmed and exceeds(findings, threshold):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 

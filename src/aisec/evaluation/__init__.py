@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         RetryPolicy,
         Target,
     )
+    from aisec.evaluation._verdict import CoverageRule
 
 # the stage's modules load on first use: importing the package (as the control registry
 # does) costs nothing
@@ -111,6 +112,7 @@ _EXPORTS = {
     "OpenAIChatTarget": "aisec.evaluation._targets",
     "RetryPolicy": "aisec.evaluation._targets",
     "Target": "aisec.evaluation._targets",
+    "CoverageRule": "aisec.evaluation._verdict",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
@@ -129,6 +131,7 @@ __all__ = [
     "CalibrationCard",
     "CallableTarget",
     "Converter",
+    "CoverageRule",
     "CoverageState",
     "DemoServer",
     "DemoState",

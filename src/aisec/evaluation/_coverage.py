@@ -101,7 +101,9 @@ def _cell_state(cats: list[CategoryResult]) -> tuple[CoverageState, str]:
     parts = []
     for c in cats:
         est = c.estimate
-        if est is not None and est.note:
+        if c.judgement is not None and c.judgement.reason:
+            parts.append(f"{c.spec.id}: {c.judgement.reason}")
+        elif est is not None and est.note:
             parts.append(f"{c.spec.id}: {est.note}")
         elif est is not None:
             parts.append(

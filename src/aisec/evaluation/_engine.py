@@ -22,6 +22,7 @@ from aisec.evaluation._state import RunState
 from aisec.evaluation._stats import CalibrationCard, Estimate, Verdict, estimate_rate
 from aisec.evaluation._suite import CategorySpec, EscalationSpec, Suite, Variant
 from aisec.evaluation._targets import Budget, BudgetExhaustedError, Target
+from aisec.evaluation._verdict import CoverageRule, Judgement, family_stats, judge
 
 __all__ = [
     "CategoryResult",
@@ -48,6 +49,8 @@ class RunOptions:
     transcripts_per_attack: int = 2
     price_prompt_per_1k: float = 0.0  # currency units per 1,000 prompt tokens
     price_completion_per_1k: float = 0.0
+    coverage: CoverageRule = field(default_factory=CoverageRule)
+    mutation_budget: int = 0  # requests per undecided/robust category for the mutation search
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class CategoryResult:
     estimate: Estimate | None = None
     sequential_estimate: Estimate | None = None
     verdict: Verdict = Verdict.INCONCLUSIVE
+    judgement: Judgement | None = None
     samples: int = 0  # most samples per variant
 
     @property
@@ -98,6 +102,11 @@ class CategoryResult:
     @property
     def trials(self) -> int:
         return len(self.records)
+
+    @property
+    def family_of(self) -> dict[str, str]:
+        """attack id -> attack family (its framing, see ``_verdict``)."""
+        return {v.attack.id: v.attack.technique for v in self.variants}
 
     @property
     def detector_id(self) -> str | None:
@@ -121,12 +130,16 @@ class RunResult:
     context: TargetContext
     categories: list[CategoryResult]
     escalations: list[EscalationResult]
+    mutations: list[dict[str, object]] = field(default_factory=list)
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     resumed_trials: int = 0
     budget_exhausted: str = ""
     seconds: float = 0.0
+
+
+TURN_RETRIES = 2  # an errored turn is asked again this many times before moving on
 
 
 def _seed(run_seed: int, trial_id: str) -> int:
@@ -270,7 +283,8 @@ class _Runner:
         step = max(1, self.opt.look_every)
         active = [c for c in cats if c.variants]
         self.planned = sum(c.max_trials for c in active) + sum(
-            len(e.turns) * self.opt.escalation_runs for e in self.suite.escalations
+            (len(e.turns) if e.mode == "scripted" else e.max_turns) * self.opt.escalation_runs
+            for e in self.suite.escalations
         )
         while active and not self._out_of_budget():
             jobs: list[Awaitable[None]] = []
@@ -286,7 +300,14 @@ class _Runner:
                 looks = math.ceil(cat.max_trials / step)
                 seq = self._estimate(cat, looks)
                 cat.sequential_estimate = seq
-                decided = seq.verdict(cat.spec.threshold) is not Verdict.INCONCLUSIVE
+                # stop early only when the pooled interval decides and the coverage rule
+                # agrees: a category found vulnerable through one family keeps sampling, so
+                # its pooled rate is still estimated as well as the fixed design allows
+                pooled = seq.verdict(cat.spec.threshold)
+                decided = (
+                    pooled is not Verdict.INCONCLUSIVE
+                    and self._judge_category(cat, seq).verdict is pooled
+                )
                 if cat.next_index >= cat.max_trials:
                     continue
                 if decided and self.opt.sequential:
@@ -296,15 +317,30 @@ class _Runner:
             active = still
         for cat in cats:
             cat.estimate = self._estimate(cat)
-            last = cat.sequential_estimate
-            cat.verdict = last.verdict(cat.spec.threshold) if last else Verdict.INCONCLUSIVE
+            last = cat.sequential_estimate or cat.estimate
+            cat.judgement = self._judge_category(cat, last)
+            cat.verdict = cat.judgement.verdict
 
-    async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
-        messages: list[Message] = []
-        transcript: list[dict[str, str]] = []
-        for turn, text in enumerate(spec.turns):
-            trial_id = f"{spec.id}@{run}/t{turn}"
-            messages.append(Message("user", text))
+    def _judge_category(self, cat: CategoryResult, est: Estimate) -> Judgement:
+        fams = family_stats(cat.records, cat.family_of)
+        return judge(
+            est, cat.spec.threshold, fams, self.opt.coverage, confidence=self.opt.confidence
+        )
+
+    def _next_turn(self, spec: EscalationSpec, run: int, step: int, refusals: int) -> str:
+        text = spec.turns[step]
+        if spec.mode == "crescendo" and refusals and spec.reframes:
+            reframe = spec.reframes[(run + refusals - 1) % len(spec.reframes)]
+            text = reframe.replace("{step}", text)
+        return text
+
+    async def _turn(
+        self, spec: EscalationSpec, run: int, turn: int, messages: list[Message]
+    ) -> TrialRecord | None:
+        """One turn, retried up to ``TURN_RETRIES`` times on an errored reply."""
+        rec: TrialRecord | None = None
+        for attempt in range(TURN_RETRIES + 1):
+            trial_id = f"{spec.id}@{run}/t{turn}" + (f"r{attempt}" if attempt else "")
             rec = self.state.done.get(trial_id)
             if rec is None:
                 probe = Probe(
@@ -312,35 +348,127 @@ class _Runner:
                 )
                 reply = await self._send(trial_id, probe)
                 if reply is None:
-                    return {
-                        "run": run,
-                        "found": None,
-                        "turn": None,
-                        "transcript": transcript,
-                        "note": self.exhausted,
-                    }
+                    return None
                 outcome = self._judge(spec.detector, reply, spec.marker, (), spec.max_tokens)
                 rec = TrialRecord(
-                    trial_id, spec.category, spec.id, spec.id, run, outcome, text, reply
+                    trial_id,
+                    spec.category,
+                    spec.id,
+                    spec.id,
+                    run,
+                    outcome,
+                    messages[-1].content,
+                    reply,
                 )
                 self.state.append(rec)
             self._count(rec)
+            if rec.outcome is not Outcome.ERROR:
+                return rec
+        return rec
+
+    async def mutation(self, cat: CategoryResult) -> dict[str, object]:
+        """The non-LLM mutation search on one category (see ``_mutate``)."""
+        from aisec.evaluation._mutate import MutationSearch
+
+        attacks = tuple(dict.fromkeys(v.attack for v in cat.variants))
+        search = MutationSearch(attacks, _seed(self.opt.seed, f"mut-{cat.spec.id}"))
+        refusal = detector("refusal")
+        found: list[dict[str, object]] = []
+        step = 0
+        while step < self.opt.mutation_budget and not self._out_of_budget():
+            ind = search.next()
+            trial_id = f"mut-{cat.spec.id}@{step}"
+            prompt = ind.prompt()
+            rec = self.state.done.get(trial_id)
+            if rec is None:
+                a = ind.attack
+                probe = Probe(
+                    trial_id,
+                    (Message("user", prompt),),
+                    a.tools,
+                    a.max_tokens,
+                    _seed(self.opt.seed, trial_id),
+                )
+                reply = await self._send(trial_id, probe)
+                if reply is None:
+                    break
+                outcome = self._judge(a.detector, reply, a.marker, a.requested_tools, a.max_tokens)
+                rec = TrialRecord(
+                    trial_id, cat.spec.id, f"mut-{a.id}", ind.id, step, outcome, prompt, reply
+                )
+                self.state.append(rec)
+            self._count(rec)
+            step += 1
+            if rec.outcome is Outcome.ERROR:
+                search.tell(ind, 0)
+                continue
+            ok = rec.outcome is Outcome.SUCCESS
+            search.tell(ind, 2 if ok else int(not refusal.detect(rec.reply, DetectContext())))
+            if ok:
+                found.append(
+                    {
+                        "run": len(found),
+                        "found": True,
+                        "turn": step,
+                        "individual": ind.id,
+                        "transcript": [
+                            {"role": "user", "content": prompt},
+                            {"role": "assistant", "content": rec.reply.text},
+                        ],
+                    }
+                )
+        return {
+            "id": f"mutation-{cat.spec.id}",
+            "category": cat.spec.id,
+            "technique": "mutation search over framings and converters (no attacker model)",
+            "mode": "mutation",
+            "atlas": list(cat.spec.atlas),
+            "goal": cat.spec.title,
+            "counts_toward_rates": False,
+            "skipped": "",
+            "requests": step,
+            "found_in": len(found),
+            "runs": found[:3],
+        }
+
+    async def escalation(self, spec: EscalationSpec, run: int) -> dict[str, object]:
+        """A scripted or crescendo conversation; errors are retried, never fatal."""
+        messages: list[Message] = []
+        transcript: list[dict[str, str]] = []
+        limit = len(spec.turns) if spec.mode == "scripted" else spec.max_turns
+        step = refusals = errored = 0
+        refusal = detector("refusal")
+        for turn in range(limit):
+            text = self._next_turn(spec, run, step, refusals)
+            messages.append(Message("user", text))
+            rec = await self._turn(spec, run, turn, messages)
+            if rec is None:
+                return {
+                    "run": run,
+                    "found": None,
+                    "turn": None,
+                    "transcript": transcript,
+                    "note": self.exhausted,
+                }
             transcript += [
                 {"role": "user", "content": text},
                 {"role": "assistant", "content": rec.reply.text or f"[error: {rec.reply.error}]"},
             ]
-            if rec.outcome is Outcome.ERROR:
-                return {
-                    "run": run,
-                    "found": None,
-                    "turn": turn,
-                    "transcript": transcript,
-                    "note": "errored",
-                }
             if rec.outcome is Outcome.SUCCESS:
                 return {"run": run, "found": True, "turn": turn + 1, "transcript": transcript}
+            if rec.outcome is Outcome.ERROR:
+                errored += 1
+                messages.pop()  # the target never answered it: ask the next turn instead
+                continue
             messages.append(Message("assistant", rec.reply.text))
-        return {"run": run, "found": False, "turn": None, "transcript": transcript}
+            if spec.mode == "scripted":
+                step = min(step + 1, len(spec.turns) - 1)
+            elif refusal.detect(rec.reply, DetectContext()):
+                refusals += 1  # stay on this step, reframed
+            else:
+                step, refusals = min(step + 1, len(spec.turns) - 1), 0
+        note = f"{errored} turns errored after retries" if errored else ""
+        return {"run": run, "found": False, "turn": None, "transcript": transcript, "note": note}
 
 
 async def run_redteam(
@@ -373,6 +501,7 @@ async def run_redteam(
         cat.samples = opt.samples
         cats.append(cat)
     escs = [EscalationResult(e) for e in suite.escalations]
+    mutations: list[dict[str, object]] = []
     try:
         with state:
             await runner.categories(cats)
@@ -384,6 +513,9 @@ async def run_redteam(
                     if runner._out_of_budget():
                         break
                     esc.runs.append(await runner.escalation(esc.spec, run))
+            if opt.mutation_budget:
+                todo = [c for c in cats if c.variants and c.verdict is not Verdict.VULNERABLE]
+                mutations.extend([await runner.mutation(c) for c in todo])
     finally:
         await target.aclose()
     return RunResult(
@@ -394,6 +526,7 @@ async def run_redteam(
         context=ctx,
         categories=cats,
         escalations=escs,
+        mutations=mutations,
         requests=runner.budget.used,
         prompt_tokens=runner.prompt_tokens,
         completion_tokens=runner.completion_tokens,

@@ -15,6 +15,7 @@ from aisec.evaluation._coverage import CoverageState, coverage_matrix
 from aisec.evaluation._detectors import calibration_cards
 from aisec.evaluation._engine import CategoryResult, RunResult
 from aisec.evaluation._model import Outcome, TrialRecord
+from aisec.evaluation._recurrence import recurring_hidden_text
 from aisec.evaluation._rules import CUSTOM_CATEGORY, RULE_FOR_CATEGORY, UNBOUNDED
 from aisec.evaluation._stats import Verdict, estimate_rate
 
@@ -87,6 +88,49 @@ def _attacks(cat: CategoryResult, keep: int) -> list[dict[str, Any]]:
     return out
 
 
+_LABEL = {
+    Verdict.VULNERABLE: "vulnerable",
+    Verdict.NOT_VULNERABLE: "not vulnerable",
+    Verdict.INCONCLUSIVE: "not adequately tested",
+}
+
+
+def residual_risk(cats: list[dict[str, Any]], rule: str) -> str:
+    """The residual-risk paragraph, in plain words, from the category rows."""
+    vuln = [c for c in cats if c["verdict"] == "vulnerable"]
+    safe = [c for c in cats if c["verdict"] == "not-vulnerable"]
+    open_ = [c for c in cats if c["verdict"] == "inconclusive"]
+    parts = []
+    if vuln:
+        parts.append(
+            "Confirmed weaknesses: "
+            + "; ".join(
+                f"{c['title']} (rate {c['rate']:.1%}, interval {c['ci_low']:.1%}-"
+                f"{c['ci_high']:.1%})"
+                for c in vuln
+            )
+            + "."
+        )
+    if safe:
+        parts.append(
+            "Bounded below their thresholds for the attack families tried: "
+            + "; ".join(
+                f"{c['title']} (upper bound {c['ci_high']:.1%}; an untried family would "
+                f"succeed with probability up to {1 - c['coverage_confidence']:.0%})"
+                for c in safe
+            )
+            + ". These bounds hold for the attacks sent, not for every possible attack."
+        )
+    if open_:
+        parts.append(
+            "Not adequately tested, so no assurance is given: "
+            + "; ".join(f"{c['title']} ({c['why_not_adequate'] or c['note']})" for c in open_)
+            + "."
+        )
+    parts.append(f"Coverage rule: {rule}.")
+    return " ".join(parts)
+
+
 def _category(cat: CategoryResult, keep: int) -> dict[str, Any]:
     est = cat.estimate
     seq = cat.sequential_estimate
@@ -106,6 +150,10 @@ def _category(cat: CategoryResult, keep: int) -> dict[str, Any]:
         "ci_high": _r(est.ci_high) if est else 1.0,
         "observed_rate": _r(est.observed_rate) if est else 0.0,
         "verdict": cat.verdict.value,
+        "verdict_label": _LABEL[cat.verdict],
+        "coverage": cat.judgement.to_json() if cat.judgement else None,
+        "coverage_confidence": _r(cat.judgement.coverage_confidence) if cat.judgement else 0.0,
+        "why_not_adequate": cat.judgement.reason if cat.judgement else "not run",
         "note": (est.note if est else "") or (seq.note if seq else ""),
         "sequential_ci": [_r(seq.ci_low), _r(seq.ci_high)] if seq else [0.0, 1.0],
         "looks": cat.looks,
@@ -140,6 +188,11 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
         )
         if c["note"]:
             detail += f" {c['note']}."
+        if c["verdict"] == "inconclusive" and c["why_not_adequate"]:
+            detail += f" Not adequately tested: {c['why_not_adequate']}."
+        cov = c.get("coverage") or {}
+        if c["verdict"] == "vulnerable" and cov.get("worst_family"):
+            detail += f" Most successful attack family: {cov['worst_family']}."
         rem = next(
             (cat["remediation"] for cat in report["_remediation"] if cat["id"] == c["id"]), ""
         )
@@ -166,6 +219,76 @@ def report_findings(report: Mapping[str, Any]) -> list[Finding]:
                     "trials": c["trials"],
                     "ci": [c["ci_low"], c["ci_high"]],
                     "verdict": c["verdict"],
+                },
+            )
+        )
+    recur = report.get("recurring_hidden_text") or []
+    if recur:
+        rule = RULE_FOR_CATEGORY.get("system-prompt-leakage") or CUSTOM_CATEGORY
+        out.append(
+            Finding(
+                id=rule.id,
+                stage="evaluation",
+                severity=Severity.MEDIUM,
+                title=f"{rule.title} (hidden text recurs across independent attacks)",
+                detail=(
+                    f"{len(recur)} piece(s) of text the prompts never contained recur in the "
+                    f"replies to {len(recur[0]['attacks'])}+ distinct attacks, e.g. "
+                    f"{str(recur[0]['text'])[:80]!r}: likely held by the application (a secret "
+                    "or its instructions). Judged without knowing the secret; check by hand."
+                ),
+                subject=subject,
+                remediation="Keep no secrets in prompts or context; filter replies repeating them.",
+                mappings=Mappings(
+                    atlas=("AML.T0056", "AML.T0057"),
+                    owasp_llm=("LLM07", "LLM02"),
+                    saif=rule.mappings.saif,
+                    nist_ai_rmf=rule.mappings.nist_ai_rmf,
+                ),
+                evidence={"candidates": recur},
+            )
+        )
+    for e in report.get("exploration", ()):
+        if not e["found_in"]:
+            continue
+        cat = next((c for c in report["categories"] if c["id"] == e["category"]), None)
+        rule = RULE_FOR_CATEGORY.get(e["category"]) or CUSTOM_CATEGORY
+        first = next(r for r in e["runs"] if r.get("found"))
+        out.append(
+            Finding(
+                id=rule.id,
+                stage="evaluation",
+                severity=Severity(cat["severity"]) if cat else Severity.HIGH,
+                title=f"{rule.title} ("
+                + ("mutation search" if e.get("mode") == "mutation" else "multi-turn")
+                + f", {e['technique']})",
+                detail=(
+                    f"Mutation search found {e['found_in']} successful prompt(s) in "
+                    f"{e.get('requests')} requests; first at request {first['turn']} "
+                    f"({first.get('individual')}). Confirmed by the attack's detector; not part "
+                    "of the sampled rate."
+                    if e.get("mode") == "mutation"
+                    else f"Multi-turn conversation '{e['id']}' succeeded in {e['found_in']} of "
+                    f"{len(e['runs'])} runs; first success at turn {first['turn']}. Confirmed "
+                    "by the category's detector; not part of the sampled rate."
+                ),
+                subject=subject,
+                remediation=next(
+                    (x["remediation"] for x in report["_remediation"] if x["id"] == e["category"]),
+                    "",
+                ),
+                mappings=Mappings(
+                    atlas=tuple(e["atlas"]),
+                    owasp_llm=(cat["owasp"],) if cat else (),
+                    saif=rule.mappings.saif,
+                    nist_ai_rmf=rule.mappings.nist_ai_rmf,
+                ),
+                evidence={
+                    "escalation": e["id"],
+                    "category": e["category"],
+                    "found_in": e["found_in"],
+                    "runs": len(e["runs"]),
+                    "turn": first["turn"],
                 },
             )
         )
@@ -225,12 +348,21 @@ def build_report(
             "inconclusive": [c["id"] for c in cats if c["verdict"] == "inconclusive"],
             "residual_risk": "undetermined for some categories" if undecided else "bounded",
         },
+        "coverage_rule": result.options.coverage.describe(),
+        "recurring_hidden_text": recurring_hidden_text(records.values()),
+        "residual_risk": residual_risk(cats, result.options.coverage.describe()),
+        "categories_not_tested": [
+            {"id": c["id"], "title": c["title"], "why": c["why_not_adequate"] or c["note"]}
+            for c in cats
+            if c["verdict"] == "inconclusive"
+        ],
         "categories": cats,
         "exploration": [
             {
                 "id": e.spec.id,
                 "category": e.spec.category,
                 "technique": e.spec.technique,
+                "mode": e.spec.mode,
                 "atlas": list(e.spec.atlas),
                 "goal": e.spec.goal,
                 "counts_toward_rates": False,
@@ -239,7 +371,8 @@ def build_report(
                 "runs": e.runs,
             }
             for e in result.escalations
-        ],
+        ]
+        + list(result.mutations),
         "coverage": [c.to_json() for c in coverage],
         "not_adequately_tested": [
             f"{c.owasp} x {c.atlas} ({c.what}): {c.state.value} - {c.reason}"

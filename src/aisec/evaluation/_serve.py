@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from aisec.core.errors import AisecError
 from aisec.evaluation._demo_target import DemoState, demo_app
@@ -14,11 +15,11 @@ from aisec.evaluation._demo_target import DemoState, demo_app
 __all__ = ["DemoServer", "serve_demo"]
 
 
-def _server(state: DemoState, port: int) -> object:
+def _server(state: DemoState, port: int, app: Any = None) -> object:
     import uvicorn
 
     config = uvicorn.Config(
-        demo_app(state),
+        app if app is not None else demo_app(state),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -39,9 +40,10 @@ def _bound_port(server: object) -> int:
 class DemoServer:
     """``with DemoServer(state) as url:`` — a real HTTP server on an ephemeral port."""
 
-    def __init__(self, state: DemoState | None = None, *, port: int = 0) -> None:
+    def __init__(self, state: DemoState | None = None, *, port: int = 0, app: Any = None) -> None:
+        """``app``: serve this ASGI app instead of the demo (tests' own local apps)."""
         self.state = state or DemoState()
-        self._server = _server(self.state, port)
+        self._server = _server(self.state, port, app)
         self._thread = threading.Thread(target=self._server.run, daemon=True)  # type: ignore[attr-defined]
         self.url = ""
 

@@ -88,6 +88,20 @@ class EscalationSpec(_Strict):
     marker: str | None = None
     turns: tuple[str, ...] = Field(min_length=2)
     max_tokens: int = Field(default=256, ge=1, le=32768)
+    # scripted: send ``turns`` in order. crescendo: ``turns`` is a ladder of escalating
+    # steps; a refused step is asked again through the next of ``reframes`` (each with a
+    # ``{step}`` placeholder) and the ladder only climbs after a compliant reply, for up to
+    # ``max_turns`` turns in all
+    mode: Literal["scripted", "crescendo"] = "scripted"
+    max_turns: int = Field(default=20, ge=2, le=200)
+    reframes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> EscalationSpec:
+        detector(self.detector)
+        if any("{step}" not in r for r in self.reframes):
+            raise ValueError(f"escalation {self.id}: every reframe needs a {{step}}")
+        return self
 
 
 class _SuiteFile(_Strict):

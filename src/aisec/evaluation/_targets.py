@@ -26,6 +26,8 @@ from aisec.core.errors import InputError
 from aisec.evaluation._model import Message, Probe, Reply
 
 __all__ = [
+    "AUTH_FAILURES_TO_STOP",
+    "AuthRejectedError",
     "Budget",
     "BudgetExhaustedError",
     "CallableTarget",
@@ -33,9 +35,56 @@ __all__ = [
     "OpenAIChatTarget",
     "RetryPolicy",
     "Target",
+    "parse_headers",
 ]
 
 MAX_RETRY_AFTER = 60.0
+AUTH_FAILURES_TO_STOP = 3  # consecutive 401/403 with no success in between
+
+
+class AuthRejectedError(InputError):
+    """The target keeps answering 401/403: the run cannot measure anything, so it stops."""
+
+
+def parse_headers(specs: tuple[str, ...] | list[str], env: Mapping[str, str]) -> dict[str, str]:
+    """``Name: value`` pairs; a value ``env:VAR`` is read from the environment (so secrets
+    never appear on the command line). One clear error for a malformed pair or unset VAR."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, value = spec.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or any(c in name for c in " \t\r\n"):
+            raise InputError(f"--header must look like 'Name: value', got {spec[:60]!r}")
+        if value.startswith("env:"):
+            var = value[4:].strip()
+            if var not in env:
+                raise InputError(f"--header {name}: environment variable {var} is not set")
+            value = env[var]
+        if any(c in value for c in "\r\n"):
+            raise InputError(f"--header {name}: the value contains a line break")
+        out[name] = value
+    return out
+
+
+class _Pacer:
+    """At most ``rate`` request starts per second, spaced evenly (hand-written: a fixed
+    interval between starts is all ``--rate`` promises; no dependency for ten lines)."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        async with self._lock:
+            now = self._clock()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 class BudgetExhaustedError(Exception):
@@ -65,6 +114,7 @@ class RetryPolicy:
     retries: int = 4
     backoff: float = 0.25  # first delay; doubles each retry, with jitter
     timeout: float = 60.0
+    rate: float | None = None  # most request starts per second (None: no limit)
 
 
 class Target(Protocol):
@@ -101,7 +151,20 @@ class _HttpTarget:
         self._policy = policy
         self._session: Any = None
         self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
+        self._pacer = _Pacer(policy.rate)
+        self._auth_failures = 0
         self.sleeps: list[float] = []
+
+    def _auth(self, status: int | None) -> None:
+        if status in (401, 403):
+            self._auth_failures += 1
+            if self._auth_failures >= AUTH_FAILURES_TO_STOP:
+                raise AuthRejectedError(
+                    f"the target rejected {self._auth_failures} requests in a row with HTTP "
+                    f"{status}: check the API key (--api-key-env) or --header"
+                )
+        elif status == 200:
+            self._auth_failures = 0
 
     async def _post(
         self, url: str, body: Any, probe: Probe, budget: Budget
@@ -120,11 +183,13 @@ class _HttpTarget:
             budget.take()
             attempt += 1
             wait: float | None = None
+            await self._pacer.wait()
             try:
                 async with self._session.post(
                     url, json=body, headers={"x-aisec-trial": probe.trial_id}
                 ) as resp:
                     status = resp.status
+                    self._auth(status)
                     if resp.status == 200:
                         try:
                             return status, await resp.json(content_type=None), None, attempt
@@ -175,9 +240,11 @@ class OpenAIChatTarget(_HttpTarget):
         system_prompt: str | None = None,
         policy: RetryPolicy | None = None,
         seed: int = 0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        super().__init__(headers=headers, policy=policy or RetryPolicy(), seed=seed)
+        merged = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        merged.update(headers or {})
+        super().__init__(headers=merged, policy=policy or RetryPolicy(), seed=seed)
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._model = model
         self._system = system_prompt
