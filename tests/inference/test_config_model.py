@@ -10,6 +10,7 @@ from aisec.core.digest import digest_path
 from aisec.core.errors import InputError
 from aisec.core.evidence import EvidenceStore, SigningKey
 from aisec.core.evidence.chain import walk_chain
+from aisec.core.evidence.recorder import StoreRecorder
 from aisec.inference import load_config
 from aisec.inference.alerts import attest_config
 from aisec.inference.config import model_digest
@@ -29,7 +30,8 @@ def test_the_served_model_is_an_input_of_the_gateway_config(
     served = digest_path(model).digest
     assert model_digest(cfg) == served
     url = f"sqlite:///{tmp_path / 'evidence.db'}"
-    attest_config(cfg, digest, signing_key, url)
+    with StoreRecorder(url, signing_key) as recorder:
+        attest_config(cfg, digest, recorder)
     with EvidenceStore.open(url) as store:
         chain = walk_chain(store, [served])
     assert [link.stage for link in chain.links] == ["inference"]

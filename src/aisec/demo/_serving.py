@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from aisec.core.evidence.recorder import StoreRecorder
 from aisec.demo._context import DemoContext
 from aisec.inference import load_config
 from aisec.inference.alerts import attest_config
@@ -37,9 +38,10 @@ def serve_release(ctx: DemoContext, release: Path) -> None:
         }
         config.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         cfg, digest = load_config(config)
-        entry = attest_config(cfg, digest, ctx.key, ctx.store_url)
+        entry = attest_config(cfg, digest, StoreRecorder.for_store(ctx.store, ctx.key))
+        assert entry is not None  # noqa: S101 -- a store recorder always records
         s.lines.append(
-            f"gateway config {digest[:19]}… serves the release; signed as entry #{entry}"
+            f"gateway config {digest[:19]}… serves the release; signed as entry #{entry.index}"
         )
         s.ok = True
-        s.facts.update(config_digest=digest, entry=int(entry))
+        s.facts.update(config_digest=digest, entry=entry.index)

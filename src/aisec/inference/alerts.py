@@ -18,8 +18,8 @@ from typing import IO, Any
 
 import aiohttp
 
-from aisec.core.evidence import EvidenceStore
-from aisec.core.evidence.keys import SigningKey
+from aisec.core.evidence import LogEntry
+from aisec.core.evidence.recorder import Recorder
 from aisec.core.findings import Finding, Severity
 from aisec.inference.config import Action, GuardConfig
 from aisec.inference.detect import Alert, Detection, QueryEvent
@@ -84,9 +84,7 @@ def alert_finding(alert: Alert, config_digest: str) -> Finding:
     )
 
 
-def attest_config(
-    cfg: GuardConfig, config_digest: str, key: SigningKey, store_url: str | None
-) -> str:
+def attest_config(cfg: GuardConfig, config_digest: str, recorder: Recorder) -> LogEntry | None:
     """Record the gateway-config attestation for the config the gateway starts with.
 
     Its subject is the config's digest; when the config names the model it serves, the model
@@ -115,9 +113,7 @@ def attest_config(
         detectors=cfg.detectors.model_dump(mode="json", by_alias=True),
         model_digest=served,
     )
-    with EvidenceStore.open(store_url) as store:
-        entry = store.record(predicate.statement(), key)
-    return str(entry.index)
+    return recorder.record(predicate)
 
 
 class AlertPipeline:
@@ -129,8 +125,7 @@ class AlertPipeline:
         audit: AuditLog,
         *,
         config_digest: str,
-        signing_key: SigningKey | None = None,
-        store_url: str | None = None,
+        recorder: Recorder | None = None,
         on_alert: Any = None,
     ) -> None:
         self.cfg = cfg
@@ -138,8 +133,7 @@ class AlertPipeline:
         self.limiter = limiter
         self.audit = audit
         self.config_digest = config_digest
-        self._key = signing_key
-        self._store_url = store_url
+        self._recorder = recorder if recorder is not None and recorder.enabled else None
         self._on_alert = on_alert
         self.queue: asyncio.Queue[QueryEvent] = asyncio.Queue(maxsize=50_000)
         self._pending: list[Alert] = []
@@ -214,7 +208,7 @@ class AlertPipeline:
                         log.warning("webhook answered %s for alert %s", resp.status, alert.detector)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("webhook failed: %s", type(exc).__name__)
-        if self._key is not None:
+        if self._recorder is not None:
             self._pending.append(alert)
 
     async def _flush_loop(self) -> None:
@@ -223,15 +217,15 @@ class AlertPipeline:
             await self._flush()
 
     async def _flush(self) -> None:
-        if not self._pending or self._key is None:
+        if not self._pending or self._recorder is None:
             return
         batch, self._pending = self._pending, []
         try:
-            await asyncio.to_thread(self._attest, batch, self._key)
+            await asyncio.to_thread(self._attest, batch, self._recorder)
         except Exception as exc:
             log.warning("could not record %d alert(s) as evidence: %s", len(batch), exc)
 
-    def _attest(self, batch: list[Alert], key: SigningKey) -> None:
+    def _attest(self, batch: list[Alert], recorder: Recorder) -> None:
         from aisec.core.controls import ControlResult
         from aisec.core.predicates._base import SubjectRef
         from aisec.core.predicates.inference import AlertPredicate
@@ -244,5 +238,4 @@ class AlertPipeline:
             recorded_at=time.time(),
             alerts=tuple(a.to_json() for a in batch),
         )
-        with EvidenceStore.open(self._store_url) as store:
-            store.record(predicate.statement(), key)
+        recorder.record(predicate)

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aisec.core.digest import digest_bytes
 from aisec.core.evidence.keys import SigningKey
+from aisec.core.evidence.recorder import NullRecorder, Recorder, StoreRecorder
 from aisec.inference.accounts import Account, AccountTable
 from aisec.inference.alerts import AUDIT_FLUSH_SECONDS, AlertPipeline, AuditLog, attest_config
 from aisec.inference.campaign import Shape, request_shape
@@ -115,8 +116,10 @@ class Gateway:
         self.routes = {r.path: r for r in cfg.routes}
         self.metrics = _Metrics()
         self.audit = AuditLog(cfg.audit_log)
-        self._key = signing_key
-        self._store_url = store_url
+        # the gateway's evidence goes through one recorder; no key, nothing recorded
+        self._recorder: Recorder = (
+            StoreRecorder(store_url, signing_key) if signing_key is not None else NullRecorder()
+        )
         self.redis: Any = None
         self.limiter: Limiter = MemoryLimiter()
         state: DetectorState = MemoryState()
@@ -146,7 +149,7 @@ class Gateway:
         self.detection = Detection(cfg.detectors, state, hash_prompts=cfg.hash_prompts)
         self.pipeline = AlertPipeline(
             cfg, self.detection, self.limiter, self.audit, config_digest=config_digest,
-            signing_key=signing_key, store_url=store_url,
+            recorder=self._recorder,
             on_alert=lambda a: self.metrics.alerts.labels(a.detector).inc(),
         )  # fmt: skip
         self.session: aiohttp.ClientSession | None = None
@@ -171,8 +174,8 @@ class Gateway:
         )
         await self.pipeline.start()
         self._audit_task = asyncio.create_task(self._flush_audit())
-        if self._key is not None and self.cfg.evidence:
-            attest_config(self.cfg, self.config_digest, self._key, self._store_url)
+        if self._recorder.enabled and self.cfg.evidence:
+            await asyncio.to_thread(attest_config, self.cfg, self.config_digest, self._recorder)
         self.audit.write(
             {"event": "start", "time": time.time(), "config_digest": self.config_digest,
              "state": "redis" if self.redis else "memory",
@@ -198,6 +201,8 @@ class Gateway:
             await self.session.close()
         await self.limiter.close()
         self.audit.close()
+        if isinstance(self._recorder, StoreRecorder):
+            self._recorder.close()
 
     def _limits(self, account: Account, route: RouteConfig, tokens: int) -> tuple[Limit, ...]:
         shape = self._limit_cache.get((account.name, route.path))
