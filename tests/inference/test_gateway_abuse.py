@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from aisec.inference import GatewayServer, load_config
 from aisec.inference.config import RouteConfig
-from aisec.inference.harden import Refusal
-from aisec.inference.normalise import LOGPROB_FIELDS, normalise, parse_body
+from aisec.inference.harden import LOGPROB_FIELDS, Refusal
+from aisec.inference.normalise import _too_deep, normalise, parse_body
 from aisec.inference.ratelimit import RedisLimiter
 
 from .conftest import KEYS, auth, chat, config_dict, write_config
@@ -332,6 +332,29 @@ def test_normalise_never_raises(body: dict[str, Any], route: RouteConfig) -> Non
         assert result.choices >= 1
         assert isinstance(result.stream, bool)
         assert result.max_tokens is None or result.max_tokens >= 1
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_TEXTY = st.text(alphabet='ab[]{}"\\\n', max_size=6)
+_NESTED = st.recursive(
+    st.none() | st.integers() | _TEXTY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXTY, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@given(_NESTED, st.integers(min_value=0, max_value=8))
+def test_depth_is_read_off_the_bytes_exactly(value: Any, limit: int) -> None:
+    """Brackets, quotes and backslashes inside strings never fool the byte scan."""
+    raw = json.dumps(value).encode()
+    assert _too_deep(raw, limit) == (_depth(value) > limit)
 
 
 @given(st.binary(max_size=256))

@@ -298,7 +298,6 @@ class Gateway:
             changes, refusal = await asyncio.to_thread(check_request, body, route, text)
         else:
             changes, refusal = check_request(body, route, text)
-        changes = norm.changes + changes
         if refusal is not None:
             return self._refuse(rid, account, route, refusal, text, policy=True)
         max_tok = body.get("max_tokens") if route.kind is not RouteKind.CLASSIFIER else 0
@@ -421,11 +420,18 @@ class Gateway:
         self, resp: aiohttp.ClientResponse, route: RouteConfig, *, degrade: bool, rid: str,
         account: str,
     ) -> AsyncIterator[bytes]:  # fmt: skip
-        # Every delivered event is hardened: redaction and logprob stripping hold on SSE as on
-        # JSON. An upstream that cuts the stream gets one audit line, one metric and a clear
-        # SSE error event to the client, not a silent end that looks like success.
+        # Where the route hardens output, every delivered event is hardened: redaction and
+        # logprob stripping hold on SSE as on JSON. An upstream that cuts the stream gets one
+        # audit line, one metric and a clear SSE error event to the client, not a silent end
+        # that looks like success.
+        h = route.hardening
+        rewrite = h.strip_logprobs or h.redact_secrets or degrade
         buf = b""
         try:
+            if not rewrite:  # nothing to harden: the bytes pass as they come
+                async for chunk in resp.content.iter_any():
+                    yield chunk
+                return
             async for chunk in resp.content.iter_any():
                 buf += chunk
                 *events, buf = buf.split(b"\n\n")

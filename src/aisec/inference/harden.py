@@ -16,6 +16,7 @@ from typing import Any
 from aisec.inference.config import HardeningConfig, RouteConfig, RouteKind
 
 __all__ = [
+    "LOGPROB_FIELDS",
     "Refusal",
     "check_request",
     "classifier_margin",
@@ -36,7 +37,23 @@ _SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("us-ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
 )
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
-_LOGPROB_KEYS = ("logprobs", "top_logprobs")
+#: Fields by which OpenAI-compatible servers return token probabilities or logits. With
+#: ``strip-logprobs`` on a route they are removed before the request goes upstream.
+LOGPROB_FIELDS: tuple[str, ...] = (
+    "logprobs",  # OpenAI (bool on chat, int on legacy completions)
+    "top_logprobs",  # OpenAI chat
+    "prompt_logprobs",  # vLLM
+    "details",  # TGI: token details with logprobs
+    "decoder_input_details",  # TGI: prompt token logprobs
+    "top_n_tokens",  # TGI
+    "n_probs",  # llama.cpp server
+    "post_sampling_probs",  # llama.cpp server
+    "return_logprob",  # SGLang
+    "top_logprobs_num",  # SGLang
+    "logprob_start_len",  # SGLang
+    "return_text_in_logprobs",  # SGLang
+    "return_tokens_as_token_ids",  # vLLM
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +129,10 @@ def check_request(
     if "logit_bias" in body and h.refuse_logit_bias:
         return changes, Refusal(400, "logit_bias is not allowed on this route")
     if h.strip_logprobs:
-        changes += [f"removed {k}" for k in _LOGPROB_KEYS if body.pop(k, None) is not None]
+        for name in LOGPROB_FIELDS:
+            if body.get(name) not in (None, False, 0):
+                changes.append(f"removed {name}")
+            body.pop(name, None)
     if h.max_tokens is not None and route.kind in (
         RouteKind.OPENAI_CHAT,
         RouteKind.OPENAI_COMPLETIONS,

@@ -6,20 +6,21 @@ TGI's ``details``, llama.cpp's ``n_probs``, SGLang's ``return_logprob``), and a 
 reads ``body.get("stream") is True`` while the server reads ``"true"`` as true is a bypass.
 So the parameters that decide how much work and what output a request gets are type-checked
 here (a wrong type is a 400, never a guess), the nesting depth and size of the body are
-bounded, and every logprob-like extension is handled by one explicit per-route policy.
+bounded. (Every logprob-like extension is stripped by the route's input filters, in
+``harden.check_request``.)
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from aisec.inference.config import RouteConfig, RouteKind
 from aisec.inference.harden import Refusal
 
 __all__ = [
-    "LOGPROB_FIELDS",
     "MAX_CHOICES",
     "MAX_DEPTH",
     "MAX_NODES",
@@ -37,24 +38,7 @@ MAX_NODES = 200_000
 #: Most completions one request may ask for (``n`` and ``best_of``).
 MAX_CHOICES = 16
 
-#: Fields by which OpenAI-compatible servers return token probabilities or logits. With
-#: ``strip-logprobs`` on a route they are removed before the request goes upstream.
-LOGPROB_FIELDS: tuple[str, ...] = (
-    "logprobs",  # OpenAI (bool on chat, int on legacy completions)
-    "top_logprobs",  # OpenAI chat
-    "prompt_logprobs",  # vLLM
-    "details",  # TGI: token details with logprobs
-    "decoder_input_details",  # TGI: prompt token logprobs
-    "top_n_tokens",  # TGI
-    "n_probs",  # llama.cpp server
-    "post_sampling_probs",  # llama.cpp server
-    "return_logprob",  # SGLang
-    "top_logprobs_num",  # SGLang
-    "logprob_start_len",  # SGLang
-    "return_text_in_logprobs",  # SGLang
-    "return_tokens_as_token_ids",  # vLLM
-)
-
+_STRUCTURAL = re.compile(rb'[\[\]{}"\\]')
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 _GENERATING = (RouteKind.OPENAI_CHAT, RouteKind.OPENAI_COMPLETIONS)
 
@@ -68,7 +52,6 @@ class Normalised:
     #: completions the upstream will generate (``max(n, best_of)``)
     choices: int = 1
     max_tokens: int | None = None
-    changes: list[str] = field(default_factory=list)
 
 
 def parse_body(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any] | Refusal:
@@ -91,25 +74,31 @@ def parse_body(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any] | Re
 
 
 def _too_deep(raw: bytes, limit: int) -> bool:
-    # A scan of brackets outside strings: linear, no recursion; the json module itself gives
-    # no depth limit, and a 100,000-deep array makes it raise RecursionError.
+    # The json module has no depth limit (a 100,000-deep array makes it raise RecursionError),
+    # so depth is read off the bytes. A body with no more opening brackets than the limit
+    # cannot be deeper (two C-speed counts: nearly every request ends here); otherwise only the
+    # structural bytes are visited, outside strings.
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
     depth = 0
-    in_string = escaped = False
-    for byte in raw:
+    in_string = False
+    skip = -1  # the byte after a backslash inside a string is escaped, whatever it is
+    for m in _STRUCTURAL.finditer(raw):
+        at, byte = m.start(), m.group()
+        if at == skip:
+            continue
         if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
+            if byte == b"\\":
+                skip = at + 1
+            elif byte == b'"':
                 in_string = False
-        elif byte == 0x22:
+        elif byte == b'"':
             in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+        elif byte in (b"[", b"{"):
             depth += 1
             if depth > limit:
                 return True
-        elif byte in (0x5D, 0x7D):  # ] }
+        elif byte in (b"]", b"}"):
             depth -= 1
     return False
 
@@ -141,9 +130,10 @@ def _int_field(body: dict[str, Any], name: str, low: int, high: int) -> int | Re
 
 
 def normalise(body: dict[str, Any], route: RouteConfig) -> Normalised | Refusal:
-    """Check the parameters that decide the work and the output; strip what the route strips.
+    """Check the parameters that decide the work and the output; return what policy reads.
 
-    Changes ``body`` in place (stripped fields) and returns it with what policy reads.
+    Stripping what the route strips is the input filters' job (:func:`~aisec.inference.harden.
+    check_request`), which runs next on the checked body.
     """
     out = Normalised(body)
     stream = body.get("stream")
@@ -165,9 +155,4 @@ def normalise(body: dict[str, Any], route: RouteConfig) -> Normalised | Refusal:
             return got
         if got is not None:
             out.max_tokens = got if out.max_tokens is None else min(out.max_tokens, got)
-    if route.hardening.strip_logprobs:
-        for name in LOGPROB_FIELDS:
-            if name in body and body[name] not in (None, False, 0):
-                out.changes.append(f"removed {name}")
-            body.pop(name, None)
     return out
