@@ -118,3 +118,7 @@ def test_sweep_command_records_one_attestation_per_model_and_resumes(
     out, _ = capsys.readouterr()
     assert again == 0
     assert json.loads(out)["skipped"] == 6
+    # a source that does not exist: one line, exit 2
+    assert main(["model", "sweep", str(tmp_path / "absent")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err
