@@ -75,11 +75,9 @@ def test_cli_json_and_sarif(capsys: pytest.CaptureFixture[str], train_cli: None)
     assert "No findings." in capsys.readouterr().out
 
 
-@pytest.mark.slow
-def test_plan_from_the_real_terraform_binary(tmp_path: Path) -> None:
-    terraform = shutil.which("terraform")
-    if terraform is None or not MIRROR.is_dir():
-        pytest.skip("terraform or the local AWS provider mirror is not on this machine")
+def _real_plan(terraform: str, work: Path, tmp_path: Path) -> Path:
+    """``terraform init``, ``plan`` and ``show -json`` of ``work`` with providers from the local
+    mirror only (no network); the plan JSON's path."""
     rc = tmp_path / "terraformrc"
     rc.write_text(
         "provider_installation {\n"
@@ -92,21 +90,11 @@ def test_plan_from_the_real_terraform_binary(tmp_path: Path) -> None:
         "TF_IN_AUTOMATION": "1",
         "CHECKPOINT_DISABLE": "1",
     }
-    work = tmp_path / "module"
-    work.mkdir()
-    shutil.copy(TF / "six_violations" / "main.tf", work / "main.tf")
     for cmd in (
         [terraform, "init", "-input=false", "-no-color"],
-        [
-            terraform,
-            "plan",
-            "-input=false",
-            "-refresh=false",
-            "-lock=false",
-            "-no-color",
-            "-out=tfplan",
-        ],
-    ):
+        [terraform, "plan", "-input=false", "-refresh=false", "-lock=false", "-no-color",
+         "-out=tfplan"],
+    ):  # fmt: skip
         done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, done.stderr[-2000:]
     shown = subprocess.run(
@@ -120,6 +108,18 @@ def test_plan_from_the_real_terraform_binary(tmp_path: Path) -> None:
     )
     plan = tmp_path / "plan.json"
     plan.write_text(shown.stdout)
+    return plan
+
+
+@pytest.mark.slow
+def test_plan_from_the_real_terraform_binary(tmp_path: Path) -> None:
+    terraform = shutil.which("terraform")
+    if terraform is None or not MIRROR.is_dir():
+        pytest.skip("terraform or the local AWS provider mirror is not on this machine")
+    work = tmp_path / "module"
+    work.mkdir()
+    shutil.copy(TF / "six_violations" / "main.tf", work / "main.tf")
+    plan = _real_plan(terraform, work, tmp_path)
     assert _found(plan) == SIX
 
 
@@ -168,29 +168,5 @@ def test_hcl_and_the_real_plan_agree(name: str, tmp_path: Path) -> None:
     work = tmp_path / "module"
     work.mkdir()
     (work / "main.tf").write_text(source.read_text() + PROVIDER)
-    rc = tmp_path / "terraformrc"
-    rc.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n'
-        '  direct {\n    exclude = ["*/*/*"]\n  }\n}\n'
-    )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "TF_IN_AUTOMATION": "1"}
-    env["CHECKPOINT_DISABLE"] = "1"
-    for cmd in (
-        [terraform, "init", "-input=false", "-no-color"],
-        [terraform, "plan", "-input=false", "-refresh=false", "-lock=false", "-out=tfplan"],
-    ):
-        done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=240)
-        assert done.returncode == 0, done.stderr[-2000:]
-    shown = subprocess.run(
-        [terraform, "show", "-json", "tfplan"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    plan = tmp_path / "plan.json"
-    plan.write_text(shown.stdout)
+    plan = _real_plan(terraform, work, tmp_path)
     assert _found(plan) == _found(source)
