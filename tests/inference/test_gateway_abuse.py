@@ -50,6 +50,19 @@ class Upstream:
         if self.mode == "truncated":
             raw = json.dumps(reply).encode()[:-7]
             return web.Response(body=raw, content_type="application/json", headers=headers)
+        long_text = "lorem ipsum " * 1000  # 12,000 characters: ~3,000 tokens
+        if self.mode == "long-json":  # ignores max_tokens, reports no usage
+            reply["choices"][0]["message"]["content"] = long_text
+        if self.mode == "long-usage":  # short text, but the server counts 3,000 tokens
+            reply["usage"] = {"prompt_tokens": 3, "completion_tokens": 3000}
+        if self.mode == "long-stream":
+            resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+            await resp.prepare(request)
+            for i in range(0, len(long_text), 300):
+                event = {"choices": [{"index": 0, "delta": {"content": long_text[i : i + 300]}}]}
+                await resp.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            await resp.write(b"data: [DONE]\n\n")
+            return resp
         if self.mode == "cut-stream":
             resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
             await resp.prepare(request)
@@ -157,6 +170,28 @@ def test_n_counts_against_the_token_budget(tmp_path: Path) -> None:
             # one request with n=1 would cost ~65: the same four would all pass
             assert statuses[:1] == [200]
             assert 429 in statuses
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("mode", ["long-json", "long-usage", "long-stream"])
+def test_output_beyond_the_advance_is_charged(tmp_path: Path, mode: str) -> None:
+    """The advance is the route's 64-token cap; an upstream that sends ~3,000 tokens anyway
+    (ignoring the cap, or as its own usage says, or streamed) is charged for all of them."""
+
+    async def go() -> None:
+        async with gateway(tmp_path, limits={"tokens": "2000/h"}) as (up, gw, http):
+            up.mode = mode
+            body = chat("hello", stream=mode == "long-stream")
+            async with http.post(gw.url + CHAT, json=body, headers=auth("bob")) as r:
+                assert r.status == 200
+                await r.read()
+            await asyncio.sleep(0.1)  # the charge is made off the request path
+            async with http.post(gw.url + CHAT, json=chat("again"), headers=auth("bob")) as r:
+                # without the charge this would pass: 2 x ~66 tokens of advance
+                assert r.status == 429
+            async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("alice")) as r:
+                assert r.status == 200  # another account's budget is untouched
 
     asyncio.run(go())
 

@@ -133,3 +133,61 @@ def test_two_gateway_processes_share_limits_and_detection(tmp_path: Path, prefix
                     proc.stderr.close()
 
     asyncio.run(go())
+
+
+def test_redis_memory_grows_with_accounts_not_requests(tmp_path: Path, prefix: str) -> None:
+    """Every shared key is per account and bounded: after each account's window is full, more
+    requests add no key and (almost) no byte. Keys carry the state layout's version."""
+    from tests.inference.conftest import running
+
+    from aisec.inference.state import STATE_VERSION
+
+    client = redis.Redis.from_url(str(REDIS_URL))
+
+    def usage() -> tuple[int, int]:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        assert all(k.decode().startswith(f"{prefix}:{STATE_VERSION}:") for k in keys)
+        return len(keys), sum(int(client.memory_usage(k) or 0) for k in keys)
+
+    async def go() -> tuple[tuple[int, int], tuple[int, int]]:
+        async with running(
+            tmp_path, redis=REDIS_URL, **{"redis-prefix": prefix},
+            detectors={"window": 20, "min-queries": 20},
+        ) as (_, gw, http):  # fmt: skip
+            url = gw.url + "/v1/chat/completions"
+
+            async def burst(start: int, n: int) -> None:
+                for i in range(start, start + n):
+                    name = ("alice", "bob")[i % 2]
+                    async with http.post(url, json=chat(f"q{i} about {i * 7919 % 1009}"),
+                                         headers=auth(name)) as r:  # fmt: skip
+                        assert r.status == 200
+                await gw.gateway.pipeline.drain()
+
+            await burst(0, 80)
+            first = usage()
+            await burst(80, 240)
+            return first, usage()
+
+    (keys_1, bytes_1), (keys_2, bytes_2) = asyncio.run(go())
+    client.close()
+    assert keys_2 == keys_1  # four times the requests, not one key more
+    assert bytes_2 <= bytes_1 * 1.25
+
+
+def test_charge_after_the_fact_is_shared(prefix: str) -> None:
+    """Output counted after a call (``charge``) consumes the same shared limit as ``check``."""
+
+    async def go() -> int:
+        clients = [aioredis.from_url(str(REDIS_URL), decode_responses=True) for _ in range(2)]
+        limiters = [RedisLimiter(c, prefix, fail_open=False) for c in clients]
+        await limiters[0].charge("acct", (Limit("*:tok", "100/hour", 80),))
+        results = [
+            await limiters[1].check("acct", (Limit("*:tok", "100/hour", 5),), "1/10s")
+            for _ in range(10)
+        ]
+        for c in clients:
+            await c.aclose()
+        return sum(d.allowed for d in results)
+
+    assert asyncio.run(go()) == 4  # 100 - 80 = 20 left: four requests of 5

@@ -52,9 +52,10 @@ from aisec.inference.harden import (
     logit_probe,
     prompt_text,
 )
+from aisec.inference.meter import StreamMeter, output_tokens
 from aisec.inference.normalise import normalise, parse_body
 from aisec.inference.ratelimit import Limit, Limiter, MemoryLimiter, RedisLimiter
-from aisec.inference.state import DetectorState, MemoryState, RedisState
+from aisec.inference.state import STATE_VERSION, DetectorState, MemoryState, RedisState
 
 __all__ = ["Gateway", "create_app"]
 
@@ -70,6 +71,8 @@ _DROP = frozenset(_HOP | _IDENTITY)
 #: small requests on the same replica do not wait behind them.
 OFF_LOOP_BYTES = 256 * 1024
 OFF_LOOP_CHARS = 64 * 1024
+#: A stream's output beyond the advance is charged in steps of this many tokens as it flows.
+CHARGE_STEP_TOKENS = 256
 
 
 @dataclass
@@ -144,8 +147,9 @@ class Gateway:
                 retry_on_error=[RedisConnectionError],
             )  # fmt: skip
             self.redis = aioredis.Redis.from_pool(pool)
-            self.limiter = RedisLimiter(self.redis, cfg.redis_prefix, fail_open=cfg.fail_open)
-            state = RedisState(self.redis, cfg.redis_prefix)
+            prefix = f"{cfg.redis_prefix}:{STATE_VERSION}"
+            self.limiter = RedisLimiter(self.redis, prefix, fail_open=cfg.fail_open)
+            state = RedisState(self.redis, prefix)
         self.detection = Detection(cfg.detectors, state, hash_prompts=cfg.hash_prompts)
         self.pipeline = AlertPipeline(
             cfg, self.detection, self.limiter, self.audit, config_digest=config_digest,
@@ -165,6 +169,7 @@ class Gateway:
         self._counters: dict[tuple[str, str], Any] = {}
         self._latencies: dict[str, Any] = {}
         self._audit_task: asyncio.Task[None] | None = None
+        self._charges: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession(
@@ -199,6 +204,8 @@ class Gateway:
                 await self._audit_task
         if self.session is not None:
             await self.session.close()
+        if self._charges:  # output-token charges still on their way
+            await asyncio.gather(*self._charges, return_exceptions=True)
         await self.limiter.close()
         self.audit.close()
         if isinstance(self._recorder, StoreRecorder):
@@ -216,6 +223,22 @@ class Gateway:
                     out.append((f"{scope}:tok", lim.tokens, True))
             shape = self._limit_cache[(account.name, route.path)] = tuple(out)
         return tuple(Limit(name, rate, tokens if tok else 1) for name, rate, tok in shape)
+
+    def _charge(self, account: Account, route: RouteConfig, tokens: int) -> None:
+        """Charge ``tokens`` of output beyond the advance to the account's token limits, off
+        the request path (the reply is not held for it)."""
+        if tokens <= 0:
+            return
+        self._limits(account, route, 1)  # fills the cache
+        limits = tuple(
+            Limit(name, rate, tokens)
+            for name, rate, tok in self._limit_cache[(account.name, route.path)]
+            if tok
+        )
+        if limits:
+            task = asyncio.create_task(self.limiter.charge(account.name, limits))
+            self._charges.add(task)
+            task.add_done_callback(self._charges.discard)
 
     def _count(self, path: str, outcome: str) -> None:
         """``requests{route, outcome} += 1`` with the labelled child looked up once."""
@@ -323,8 +346,9 @@ class Gateway:
         degrade = "degrade" in decision.actions
         action = "degrade" if degrade else ("throttle" if "throttle" in decision.actions else "")
         return await self._forward(
-            rid, account, route, body, text, (bias, shape), changes, action, degrade=degrade
-        )
+            rid, account, route, body, text, (bias, shape), changes, action, degrade=degrade,
+            advance=out_tokens,
+        )  # fmt: skip
 
     def _refuse(
         self,
@@ -346,7 +370,7 @@ class Gateway:
     async def _forward(
         self, rid: str, account: Account, route: RouteConfig, body: dict[str, Any], text: str,
         asked: tuple[tuple[str, ...] | None, Shape], changes: list[str], action: str, *,
-        degrade: bool,
+        degrade: bool, advance: int = 0,
     ) -> Response:  # fmt: skip
         assert self.session is not None  # noqa: S101 -- started by the lifespan
         url = self._urls[route.path]
@@ -368,7 +392,8 @@ class Gateway:
             self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
             self._count(route.path, "ok")
             return StreamingResponse(
-                self._stream(resp, route, degrade=degrade, rid=rid, account=account.name),
+                self._stream(resp, route, degrade=degrade, rid=rid, account=account,
+                             advance=advance),  # fmt: skip
                 status_code=resp.status,
                 headers=headers,
                 media_type="text/event-stream",
@@ -393,9 +418,10 @@ class Gateway:
                 )
                 return self._reply(rid, 502, "upstream sent an invalid JSON body", "upstream-error")
             else:
-                margin = (
-                    classifier_margin(data, route) if route.kind is RouteKind.CLASSIFIER else None
-                )
+                if route.kind is RouteKind.CLASSIFIER:
+                    margin = classifier_margin(data, route)
+                elif route.kind is not RouteKind.OPENAI_EMBEDDINGS and resp.status < 400:
+                    self._charge(account, route, output_tokens(data) - advance)
                 out = harden_response(
                     data, route, degrade=degrade,
                     degrade_decimals=self.cfg.detectors.degrade_decimals,
@@ -418,21 +444,32 @@ class Gateway:
 
     async def _stream(
         self, resp: aiohttp.ClientResponse, route: RouteConfig, *, degrade: bool, rid: str,
-        account: str,
+        account: Account, advance: int = 0,
     ) -> AsyncIterator[bytes]:  # fmt: skip
         # Where the route hardens output, every delivered event is hardened: redaction and
         # logprob stripping hold on SSE as on JSON. An upstream that cuts the stream gets one
         # audit line, one metric and a clear SSE error event to the client, not a silent end
         # that looks like success.
+        # Output beyond the advance is charged as it flows, in steps, and the rest at the end.
         h = route.hardening
         rewrite = h.strip_logprobs or h.redact_secrets or degrade
+        meter = StreamMeter() if self._meters(account, route) else None
+        charged = advance
         buf = b""
         try:
-            if not rewrite:  # nothing to harden: the bytes pass as they come
+            if not rewrite and meter is None:  # nothing to harden or meter: bytes pass as they come
                 async for chunk in resp.content.iter_any():
                     yield chunk
                 return
             async for chunk in resp.content.iter_any():
+                if meter is not None:
+                    meter.feed(chunk)
+                    if meter.tokens - charged >= CHARGE_STEP_TOKENS:
+                        self._charge(account, route, meter.tokens - charged)
+                        charged = meter.tokens
+                if not rewrite:
+                    yield chunk
+                    continue
                 buf += chunk
                 *events, buf = buf.split(b"\n\n")
                 if events:
@@ -443,12 +480,20 @@ class Gateway:
                 yield harden_sse_event(buf, route, degrade=degrade)
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._count(route.path, "stream-cut")
-            self._audit(rid, account, route, 502, "stream-cut", "", type(exc).__name__)
+            self._audit(rid, account.name, route, 502, "stream-cut", "", type(exc).__name__)
             error = {"error": {"message": "upstream stream ended early", "type": "stream-cut",
                                "request_id": rid}}  # fmt: skip
             yield b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
         finally:
             resp.release()
+            if meter is not None:
+                meter.close()
+                self._charge(account, route, meter.tokens - charged)
+
+    def _meters(self, account: Account, route: RouteConfig) -> bool:
+        """Whether the account has a token limit on this route to meter output against."""
+        self._limits(account, route, 1)
+        return any(tok for _, _, tok in self._limit_cache[(account.name, route.path)])
 
     def _audit(
         self, rid: str, account: str | None, route: RouteConfig, status: int, action: str,

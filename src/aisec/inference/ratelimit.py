@@ -76,6 +76,22 @@ return out
 """
 
 
+# Consume without checking: output tokens counted after the fact (a stream, a reply's usage).
+_CHARGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, #KEYS do
+  local em = tonumber(ARGV[(i - 1) * 2 + 1])
+  local cost = tonumber(ARGV[(i - 1) * 2 + 2])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + em * cost
+  redis.call('SET', KEYS[i], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+end
+return 1
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     """One limit to check: a key suffix, the rate text and the cost of this request."""
@@ -95,6 +111,11 @@ class Decision:
 
 class Limiter(Protocol):
     async def check(self, account: str, limits: tuple[Limit, ...], throttle: str) -> Decision: ...
+
+    async def charge(self, account: str, limits: tuple[Limit, ...]) -> None:
+        """Consume ``limits`` (their costs) whatever they allow: work counted after the fact,
+        such as output tokens beyond what was charged before the call."""
+        ...
 
     async def set_actions(self, account: str, actions: frozenset[str], seconds: float) -> None: ...
 
@@ -165,6 +186,13 @@ class MemoryLimiter:
     async def check(self, account: str, limits: tuple[Limit, ...], throttle: str) -> Decision:
         return self._check(account, limits, throttle)
 
+    async def charge(self, account: str, limits: tuple[Limit, ...]) -> None:
+        now = time.monotonic_ns() // 1000
+        for lim in limits:
+            em, _ = self._rate(lim.rate)
+            key = (account, lim.name)
+            self._tat[key] = max(self._tat.get(key, now), now) + em * lim.cost
+
     def _actions_now(self, account: str) -> frozenset[str]:
         entry = self._actions.get(account)
         if entry is None or entry[1] < time.monotonic():
@@ -194,6 +222,7 @@ class RedisLimiter:
         self._fail_open = fail_open
         self._open_until = 0.0
         self._script = client.register_script(_GCRA)
+        self._charge = client.register_script(_CHARGE)
         self._rates: dict[str, tuple[int, int]] = {}  # rate text -> (emission us, period us)
         self._busy = False
         self._waiting: list[tuple[list[str], list[int], asyncio.Future[Decision]]] = []
@@ -273,6 +302,19 @@ class RedisLimiter:
             )
             return self._down(len(batch))
         return [_decision(*flat[i : i + 3]) for i in range(0, len(flat), 3)]
+
+    async def charge(self, account: str, limits: tuple[Limit, ...]) -> None:
+        if not limits or time.monotonic() < self._open_until:
+            return  # Redis is down: the after-the-fact charge is lost, never the request
+        base = f"{self._prefix}:rl:{account}:"
+        args: list[int] = []
+        for lim in limits:
+            args += (self._rate(lim.rate)[0], lim.cost)
+        try:
+            await self._charge(keys=[base + lim.name for lim in limits], args=args)
+        except Exception as exc:  # any Redis failure: as in check, open the circuit
+            self._open_until = time.monotonic() + self.OPEN_SECONDS
+            log.warning("redis unavailable (%s); an output-token charge was lost", type(exc).__name__)
 
     def _down(self, n: int) -> list[Decision]:
         if self._fail_open:

@@ -1,8 +1,11 @@
-"""Detector state: per-account query windows, volume buckets and the cross-account LSH index.
+"""Detector state: per-account query windows, volume buckets and once-per-span markers.
 
 In process by default; in Redis when configured, so that every replica sees one account's
-whole stream. Both stores implement the same four calls; detectors are pure functions over
-what they return, so live, replayed and multi-replica detection agree.
+whole stream. Both stores implement the same calls; detectors are pure functions over what
+they return, so live, replayed and multi-replica detection agree. Every key is per account and
+bounded (a window of ``window`` records, ``keep`` volume buckets, one marker per detector), so
+Redis memory grows with the number of accounts, never with the request rate. The campaign
+detectors' cluster profiles (``aisec.inference.campaign``) are per replica and capped.
 """
 
 from __future__ import annotations
@@ -11,30 +14,13 @@ import json
 from collections import defaultdict, deque
 from typing import Any, Protocol
 
-__all__ = ["DetectorState", "MemoryState", "RedisState"]
+__all__ = ["STATE_VERSION", "DetectorState", "MemoryState", "RedisState"]
 
 
-_CROSS = """
-local prefix, horizon, nb = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out = {}
-local i = 4
-while i <= #ARGV do
-  local member, t = ARGV[i], tonumber(ARGV[i + 1])
-  local seen, found = {}, {}
-  for b = 1, nb do
-    local key = prefix .. ':lsh:' .. ARGV[i + 1 + b]
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', t - horizon)
-    redis.call('ZADD', key, t, member)
-    redis.call('EXPIRE', key, math.floor(horizon) + 1)
-    for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-      if not seen[m] then seen[m] = true; found[#found + 1] = m end
-    end
-  end
-  out[#out + 1] = found
-  i = i + 2 + nb
-end
-return out
-"""
+#: The layout of the keys below and of the limiter's (``aisec.inference.ratelimit``). Part of
+#: every key (``<redis-prefix>:v2:...``): a gateway of another layout never misreads them; it
+#: starts from empty state beside them, and the old keys expire (24 h at most).
+STATE_VERSION = "v2"
 
 
 class DetectorState(Protocol):
@@ -50,13 +36,6 @@ class DetectorState(Protocol):
         """Count ``n`` queries in ``bucket``; return the account's recent bucket counts."""
         ...
 
-    async def cross_many(
-        self, items: list[tuple[str, list[str], float]], horizon: float
-    ) -> list[set[str]]:
-        """For each (member, bands, t) in order: index the member under each band and return
-        every member sharing a band with it (itself included)."""
-        ...
-
     async def size(self, account: str) -> int:
         """How many queries the account's window holds."""
         ...
@@ -70,9 +49,7 @@ class MemoryState:
     def __init__(self) -> None:
         self._windows: dict[str, deque[dict[str, Any]]] = {}
         self._buckets: dict[str, dict[int, int]] = defaultdict(dict)
-        self._bands: dict[str, dict[str, float]] = defaultdict(dict)
         self._once: dict[str, float] = {}
-        self._calls = 0
 
     async def recent(self, account: str, window: int) -> list[dict[str, Any]]:
         win = self._windows.get(account)
@@ -91,27 +68,6 @@ class MemoryState:
             del counts[old]
         return dict(counts)
 
-    async def cross_many(
-        self, items: list[tuple[str, list[str], float]], horizon: float
-    ) -> list[set[str]]:
-        return [self._cross(member, bands, t, horizon) for member, bands, t in items]
-
-    def _cross(self, member: str, bands: list[str], t: float, horizon: float) -> set[str]:
-        self._calls += 1
-        if self._calls % 10_000 == 0:  # drop bands nobody touched within the horizon
-            for key in [
-                k for k, e in self._bands.items() if max(e.values(), default=0.0) < t - horizon
-            ]:
-                del self._bands[key]
-        found: set[str] = set()
-        for band in bands:
-            entries = self._bands[band]
-            for m in [m for m, ts in entries.items() if ts < t - horizon]:
-                del entries[m]
-            entries[member] = t
-            found.update(entries)
-        return found
-
     async def size(self, account: str) -> int:
         win = self._windows.get(account)
         return len(win) if win is not None else 0
@@ -129,9 +85,6 @@ class RedisState:
     def __init__(self, client: Any, prefix: str) -> None:
         self._r = client
         self._p = prefix
-        # one script call per batch: redis-py costs ~50 us per command in Python, and a batch
-        # touches 4 commands per band per query
-        self._cross_script = client.register_script(_CROSS)
         self._cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     async def recent(self, account: str, window: int) -> list[dict[str, Any]]:
@@ -180,17 +133,6 @@ class RedisState:
         if old:
             await self._r.hdel(key, *old)
         return {b: c for b, c in counts.items() if b > bucket - keep}
-
-    async def cross_many(
-        self, items: list[tuple[str, list[str], float]], horizon: float
-    ) -> list[set[str]]:
-        if not items:
-            return []
-        args: list[Any] = [self._p, horizon, len(items[0][1])]
-        for member, bands, t in items:
-            args += [member, t, *bands]
-        result = await self._cross_script(args=args)
-        return [set(members) for members in result]
 
     async def size(self, account: str) -> int:
         return int(await self._r.llen(f"{self._p}:win:{account}"))
