@@ -196,6 +196,29 @@ def test_output_beyond_the_advance_is_charged(tmp_path: Path, mode: str) -> None
     asyncio.run(go())
 
 
+def test_one_client_cannot_hold_every_connection(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path, **{"max-connections-per-client": 3}) as (_, gw, http):
+            port = int(gw.url.rsplit(":", 1)[1])
+            held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+            await asyncio.sleep(0.05)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            reply = await asyncio.wait_for(reader.read(), timeout=5)  # answered, then closed
+            assert reply.startswith(b"HTTP/1.1 503") and b"too many connections" in reply
+            writer.close()
+            assert gw.gateway.open_connections == {"127.0.0.1": 3}
+            for _, w in held:  # once they close, the same client is served again
+                w.close()
+                await w.wait_closed()
+            await asyncio.sleep(0.05)
+            async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("bob")) as r:
+                assert r.status == 200
+            refused = [r for r in _audit(tmp_path, gw) if r["action"] == "connection-cap"]
+            assert len(refused) == 1 and refused[0]["client"] == "127.0.0.1"
+
+    asyncio.run(go())
+
+
 def test_hostile_bodies_get_a_clear_refusal_and_an_audit_line(tmp_path: Path) -> None:
     async def go() -> None:
         async with gateway(tmp_path) as (up, gw, http):

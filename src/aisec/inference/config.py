@@ -247,6 +247,13 @@ class GuardConfig(_Model):
         ge=1,
         description="connections one replica serves at once; past it, 503 at once",
     )
+    max_connections_per_client: int = Field(
+        default=256,
+        alias="max-connections-per-client",
+        ge=1,
+        description="connections one client address holds open at once on a replica; past it, "
+        "a new connection gets 503 and is closed (one audit line)",
+    )
     metrics_public: bool = Field(
         default=False,
         alias="metrics-public",

@@ -170,6 +170,7 @@ class Gateway:
         self._latencies: dict[str, Any] = {}
         self._audit_task: asyncio.Task[None] | None = None
         self._charges: set[asyncio.Task[None]] = set()
+        self.open_connections: dict[str, int] = {}  # peer address -> connections held open
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession(
@@ -392,8 +393,9 @@ class Gateway:
             self._audit(rid, account.name, route, resp.status, action or "stream", text, *changes)
             self._count(route.path, "ok")
             return StreamingResponse(
-                self._stream(resp, route, degrade=degrade, rid=rid, account=account,
-                             advance=advance),  # fmt: skip
+                self._stream(
+                    resp, route, degrade=degrade, rid=rid, account=account, advance=advance
+                ),
                 status_code=resp.status,
                 headers=headers,
                 media_type="text/event-stream",
@@ -435,6 +437,15 @@ class Gateway:
         self._audit(rid, account.name, route, resp.status, action or "allow", text, *changes)
         passthrough = {k: v for k, v in resp.headers.items() if k.lower() not in _DROP}
         return Response(payload, status_code=resp.status, headers=passthrough | headers)
+
+    def connection_refused(self, host: str) -> None:
+        """A connection past ``max-connections-per-client``: one metric, one audit line."""
+        self._count("(connection)", "connection-cap")
+        self.audit.write(
+            {"event": "request", "time": time.time(), "request_id": os.urandom(8).hex(),
+             "account": None, "route": None, "status": 503, "action": "connection-cap",
+             "client": host, "notes": [f"over {self.cfg.max_connections_per_client} connections"]}
+        )  # fmt: skip
 
     def _latency(self, path: str) -> Any:
         child = self._latencies.get(path)

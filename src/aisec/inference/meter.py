@@ -1,7 +1,7 @@
 """Output tokens, counted from what the upstream actually sent.
 
 A request's token budget is charged before the call with what it may produce
-(``max(n, best_of) × max_tokens``, 256 when unset). An upstream can send more than that: no
+(``max(n, best_of) * max_tokens``, 256 when unset). An upstream can send more than that: no
 ``max_tokens`` and a long answer, or a server that ignores the cap. What it sends beyond the
 advance is charged after the fact (:meth:`aisec.inference.ratelimit.Limiter.charge`), from the
 reply's ``usage.completion_tokens`` when the server reports it, else from the characters of the

@@ -314,7 +314,7 @@ class RedisLimiter:
             await self._charge(keys=[base + lim.name for lim in limits], args=args)
         except Exception as exc:  # any Redis failure: as in check, open the circuit
             self._open_until = time.monotonic() + self.OPEN_SECONDS
-            log.warning("redis unavailable (%s); an output-token charge was lost", type(exc).__name__)
+            log.warning("redis unavailable (%s); an output charge was lost", type(exc).__name__)
 
     def _down(self, n: int) -> list[Decision]:
         if self._fail_open:

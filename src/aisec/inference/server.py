@@ -12,6 +12,11 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+try:  # the parser uvicorn itself prefers; h11 (pure Python) otherwise
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpBase
+except ImportError:  # pragma: no cover -- uvicorn[standard] brings httptools
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpBase  # type: ignore[assignment]
+
 from aisec.core.evidence.keys import SigningKey
 from aisec.inference.config import GuardConfig, load_config
 from aisec.inference.gateway import Gateway, create_app
@@ -79,14 +84,73 @@ class GatewayServer:
 
 def connection_limits(cfg: GuardConfig) -> dict[str, Any]:
     """uvicorn's connection hygiene from the config: idle keep-alive connections are closed,
-    headers are bounded, and past ``max-connections`` a replica answers 503 at once instead of
-    queueing without end. The body timeout is the gateway's own (``body-timeout``)."""
+    headers are bounded, past ``max-connections`` a replica answers 503 at once instead of
+    queueing without end, and one client address holds at most ``max-connections-per-client``
+    (:class:`PerClientHttp`). The body timeout is the gateway's own (``body-timeout``)."""
     return {
         "timeout_keep_alive": cfg.idle_timeout,
         "limit_concurrency": cfg.max_connections,
         "h11_max_incomplete_event_size": 64 * 1024,
         "server_header": False,
+        "http": PerClientHttp,
     }
+
+
+_CAP_BODY = b'{"error":{"message":"too many connections from this client","type":"refused"}}'
+_CAP_REPLY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"connection: close\r\ncontent-length: " + str(len(_CAP_BODY)).encode() + b"\r\n\r\n"
+    + _CAP_BODY
+)  # fmt: skip
+
+
+class PerClientHttp(_HttpBase):
+    """uvicorn's HTTP protocol with a cap on the connections one peer address holds open.
+
+    uvicorn's ``limit_concurrency`` bounds a replica as a whole, so one client opening
+    connections could take all of them; this counts them per peer address (per process: with
+    ``--workers N`` each worker has its own count). Past the cap a new connection is answered
+    503 and closed before any request is read. The address is the socket's peer: behind a
+    load balancer that is the balancer, so set the cap there, or high here.
+    """
+
+    _host: str | None = None
+    _gw: Gateway
+    _refused = False
+
+    def _gateway(self) -> Gateway | None:
+        app: Any = self.app
+        while not hasattr(app, "state") and hasattr(app, "app"):  # uvicorn's own wrappers
+            app = app.app
+        return getattr(getattr(app, "state", None), "gateway", None)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        peer = transport.get_extra_info("peername")
+        host = peer[0] if isinstance(peer, tuple) and peer else None
+        gw = self._gateway() if host is not None else None
+        if gw is not None and host is not None:
+            held = gw.open_connections.get(host, 0)
+            if held >= gw.cfg.max_connections_per_client:
+                self._refused = True
+                transport.write(_CAP_REPLY)
+                transport.close()
+                gw.connection_refused(host)
+                return
+            gw.open_connections[host] = held + 1
+            self._host = host
+            self._gw = gw
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._refused:
+            return
+        if self._host is not None:
+            left = self._gw.open_connections.get(self._host, 1) - 1
+            if left > 0:
+                self._gw.open_connections[self._host] = left
+            else:
+                self._gw.open_connections.pop(self._host, None)
+        super().connection_lost(exc)
 
 
 def serve(
