@@ -176,6 +176,17 @@ def start_guard(config: Path) -> contextlib.AbstractContextManager[str]:
     )
 
 
+def start_guard_workers(config: Path, workers: int) -> contextlib.AbstractContextManager[str]:
+    """One replica of ``workers`` processes (uvicorn's ``--workers``) on one port, sharing
+    Redis: how a host with several cores runs the gateway."""
+    port = free_port()
+    return process(
+        [sys.executable, "-c", GUARD_CODE, "serve", "--config", str(config), "--port", str(port),
+         "--workers", str(workers)],
+        "", port=port, timeout=120,
+    )  # fmt: skip
+
+
 def start_litellm(config: Path) -> contextlib.AbstractContextManager[str]:
     port = free_port()
     return process(
@@ -299,7 +310,14 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0, help="fixed-rate point, req/s")
     ap.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM anchor")
     ap.add_argument("--no-accuracy", action="store_true", help="skip the limit-accuracy part")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also measure one replica of this many processes sharing Redis (0: no)",
+    )
     args = ap.parse_args()
+    load_before = os.getloadavg()
     n_lat, n_tp, conc, limit = (200, 1000, 16, 50) if args.quick else (1000, 4000, 32, 100)
     n_fixed = int(args.rate * (1 if args.quick else 3))  # 1 s or 3 s of traffic
     anchor_missing = "skipped (--no-litellm)" if args.no_litellm else ensure_litellm()
@@ -323,6 +341,11 @@ def main() -> None:
         targets.append(("aisec guard, Redis state",
                         start_guard(guard_config(tmp, mock, limit=big, redis=REDIS,
                                                  prefix=uuid.uuid4().hex))))  # fmt: skip
+        if args.workers > 1:
+            targets.append((f"aisec guard, Redis state, {args.workers} workers",
+                            start_guard_workers(guard_config(tmp, mock, limit=big, redis=REDIS,
+                                                             prefix=uuid.uuid4().hex),
+                                                args.workers)))  # fmt: skip
         if anchor_missing is None:
             targets.append(("LiteLLM proxy (rpm limit on)",
                             start_litellm(litellm_config(tmp, mock, rpm=10**9, redis=False,
@@ -358,6 +381,11 @@ def main() -> None:
                     acc.append((label, allowed))
                     print(f"limit accuracy {label}: {allowed}", file=sys.stderr)
     _drop_keys("aisec:bench:*")
+    load_after = os.getloadavg()
+    print(f"\nmachine: {os.cpu_count()} cores; load average (1/5/15 min) before "
+          f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
+          f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (the targets' own load "
+          "is part of the second)")  # fmt: skip
     direct = statistics.median(rows[0][1]) * 1000
     direct99 = pct(rows[0][1], 99)
     print(f"\n## Gateway overhead ({n_lat} sequential requests; {n_tp} at concurrency {conc})\n")
@@ -371,7 +399,7 @@ def main() -> None:
     by = {name: (statistics.median(lat) * 1000 - direct, rps) for name, lat, rps, _ in rows}
     lite = by.get("LiteLLM proxy (rpm limit on)")
     if lite is not None:
-        for name in ("aisec guard, in-process state", "aisec guard, Redis state"):
+        for name in [n for n in by if n.startswith("aisec")]:
             added, rps = by[name]
             print(f"\n{name} vs LiteLLM: added p50 {lite[0] / added:.1f}x lower, "
                   f"throughput {rps / lite[1]:.1f}x")  # fmt: skip

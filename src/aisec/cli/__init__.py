@@ -31,6 +31,7 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "redis": "guard",
     "datasketch": "guard",
     "rapidfuzz": "guard",
+    "orjson": "guard",
     "prometheus_client": "guard",
     "starlette": "dashboard",
     "uvicorn": "dashboard",

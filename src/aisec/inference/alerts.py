@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import aiohttp
 from aisec.core.evidence import LogEntry
 from aisec.core.evidence.recorder import Recorder
 from aisec.core.findings import Finding, Severity
+from aisec.inference import _json
 from aisec.inference.config import Action, GuardConfig
 from aisec.inference.detect import Alert, Detection, QueryEvent
 from aisec.inference.ratelimit import Limiter
@@ -53,7 +53,7 @@ class AuditLog:
 
     def write(self, record: dict[str, Any]) -> None:
         if self._fh is not None:
-            self._pending.append(json.dumps(record, separators=(",", ":"), default=str))
+            self._pending.append(_json.dumps_text(record))
             if len(self._pending) >= AUDIT_MAX_PENDING:
                 self.flush()
 

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aisec.core.digest import digest_bytes
 from aisec.core.evidence.keys import SigningKey
 from aisec.core.evidence.recorder import NullRecorder, Recorder, StoreRecorder
+from aisec.inference import _json
 from aisec.inference.accounts import Account, AccountTable
 from aisec.inference.alerts import AUDIT_FLUSH_SECONDS, AlertPipeline, AuditLog, attest_config
 from aisec.inference.campaign import Shape, request_shape
@@ -381,7 +382,7 @@ class Gateway:
         start = time.perf_counter()
         try:
             resp = await self.session.post(
-                url, data=json.dumps(body).encode(), headers=self._upstream_headers
+                url, data=_json.dumps(body), headers=self._upstream_headers
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._count(route.path, "upstream-error")
@@ -411,7 +412,7 @@ class Gateway:
         margin = None
         if ctype.startswith("application/json"):
             try:
-                data = json.loads(payload)
+                data, exact = _json.loads_reply(payload)
             except (ValueError, RecursionError):
                 # a cut or corrupt upstream body is a fault, not something to pass on
                 self._count(route.path, "upstream-error")
@@ -430,7 +431,7 @@ class Gateway:
                 )  # fmt: skip
                 if out:
                     changes += out
-                    payload = json.dumps(data, separators=(",", ":")).encode()
+                    payload = _json.dumps(data, exact=exact)
         if resp.status < 400:
             self.pipeline.submit(QueryEvent(account.name, time.time(), text, rid, margin, *asked))
         self._count(route.path, "ok" if resp.status < 400 else "upstream-status")

@@ -12,11 +12,11 @@ bounded. (Every logprob-like extension is stripped by the route's input filters,
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from aisec.inference import _json
 from aisec.inference.config import RouteConfig, RouteKind
 from aisec.inference.harden import Refusal
 
@@ -63,7 +63,7 @@ def parse_body(raw: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any] | Re
     if _too_deep(raw, max_depth):
         return Refusal(400, f"request body is nested deeper than {max_depth} levels")
     try:
-        body = json.loads(raw)
+        body = _json.loads(raw)
     except (ValueError, RecursionError):
         return Refusal(400, "request body is not valid JSON")
     if not isinstance(body, dict):
