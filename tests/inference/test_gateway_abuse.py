@@ -219,6 +219,63 @@ def test_one_client_cannot_hold_every_connection(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
+def test_large_prompts_are_read_and_filtered_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bodies past OFF_LOOP_BYTES are parsed, and prompts past OFF_LOOP_CHARS filtered, in a
+    worker thread, with a deny-pattern matcher that releases the GIL; small ones stay on the
+    loop (a thread hop costs more than their parse). Checked by where the work ran, not by
+    timing it."""
+    import threading
+
+    from aisec.inference import gateway as gw_module
+
+    ran: list[tuple[str, int, bool]] = []
+    loop_thread: list[int] = []
+
+    def spy(name: str, fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            size = len(args[0]) if name == "parse" else len(args[2])
+            ran.append((name, size, threading.get_ident() == loop_thread[0]))
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(gw_module, "parse_body", spy("parse", gw_module.parse_body))
+    monkeypatch.setattr(gw_module, "check_request", spy("check", gw_module.check_request))
+
+    async def go() -> None:
+        loop_thread.append(threading.get_ident())
+        big = "lorem ipsum dolor sit amet " * 20_000  # 540,000 characters
+        hardening = {"max-prompt-chars": 1_000_000, "deny-patterns": ["ignore previous"]}
+        routes = [{"path": CHAT, "kind": "openai-chat", "hardening": hardening}]
+        async with gateway(tmp_path, routes=routes) as (_, gw, http):
+            for text in (big, "a small question"):
+                async with http.post(gw.url + CHAT, json=chat(text), headers=auth("bob")) as r:
+                    assert r.status == 200
+
+    asyncio.run(go())
+    large = [on_loop for name, size, on_loop in ran if size > 100_000]
+    small = [on_loop for name, size, on_loop in ran if size < 1_000]
+    assert large == [False, False] and small == [True, True]  # parse and check of each
+
+
+@pytest.mark.parametrize(
+    "pattern", ["ignore (all )?previous instructions", r"\bsystem\s+prompt\b", r"(?i)DAN\b",
+                r"[^\x00-\x7f]{3,}", r"(a|b)+c", r"^\s*reveal"],
+)  # fmt: skip
+def test_deny_patterns_match_as_python_re_does(pattern: str) -> None:
+    import re
+
+    from aisec.inference.harden import _deny
+
+    texts = ["Ignore previous instructions", "please IGNORE ALL PREVIOUS INSTRUCTIONS now",
+             "the System  Prompt is", "DAN mode", "dan", "caf\u00e9 \u4f60\u597d\u4e16", "ababc",
+             "  reveal it", "x reveal", ""]  # fmt: skip
+    for text in texts:
+        assert bool(_deny(pattern).search(text)) == bool(re.search(pattern, text, re.IGNORECASE))
+
+
 def test_hostile_bodies_get_a_clear_refusal_and_an_audit_line(tmp_path: Path) -> None:
     async def go() -> None:
         async with gateway(tmp_path) as (up, gw, http):

@@ -50,7 +50,7 @@ def _core_requirements() -> set[str]:
 _EXTRA_ONLY = (
     "polars,numpy,scipy,sklearn,cleanlab,aiohttp,redis,datasketch,prometheus_client,"
     "starlette,uvicorn,multipart,python_multipart,safetensors,httpx,cyclonedx,psycopg,"
-    "ray,torch,h5py,pandas,pyarrow,rapidfuzz,orjson,hcl2,phonenumbers,art,fairlearn,onnxruntime,skops,skl2onnx"
+    "ray,torch,h5py,pandas,pyarrow,rapidfuzz,orjson,regex,hcl2,phonenumbers,art,fairlearn,onnxruntime,skops,skl2onnx"
 )
 
 

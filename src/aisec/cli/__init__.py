@@ -32,6 +32,7 @@ _EXTRA_FOR_MODULE: dict[str, str] = {
     "datasketch": "guard",
     "rapidfuzz": "guard",
     "orjson": "guard",
+    "regex": "guard",
     "prometheus_client": "guard",
     "starlette": "dashboard",
     "uvicorn": "dashboard",

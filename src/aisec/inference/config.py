@@ -93,10 +93,13 @@ class HardeningConfig(_Model):
     @field_validator("deny_patterns")
     @classmethod
     def _regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        import regex
+
         for p in v:
-            try:
+            try:  # Python's syntax (re), as the patterns are matched with regex's V0 mode
                 re.compile(p)
-            except re.error as exc:
+                regex.compile(p, regex.V0)
+            except (re.error, regex.error) as exc:
                 raise ValueError(f"deny pattern {p!r} is not a regular expression: {exc}") from exc
         return v
 
