@@ -86,3 +86,48 @@ def test_degrade_action_coarsens_outputs_for_the_flagged_account(tmp_path: Path)
     assert degraded["scores"] == [round(degraded["scores"][0], 1)]  # type: ignore[index]
     assert len(normal["scores"]) == 2  # type: ignore[arg-type]
     assert chat_reply["choices"][0]["logprobs"] is None  # type: ignore[index]
+
+
+def _classifier(**extra: object) -> RouteConfig:
+    return RouteConfig.model_validate(
+        {"path": "/c", "kind": "classifier", "scores": "scores", "labels": "labels",
+         "hardening": {"round-decimals": 2, "top-k": 1}, **extra}
+    )  # fmt: skip
+
+
+def test_every_number_of_a_classifier_reply_is_rounded_by_default() -> None:
+    data = {
+        "labels": ["neg", "pos"], "scores": [0.123456, 0.876544],
+        "probabilities": {"neg": 0.123456, "pos": 0.876544}, "logits": [-1.961234, 1.961234],
+        "batch": [{"confidence": 0.8765432, "raw": [0.11111, 0.88889]}], "id": 7,
+    }  # fmt: skip
+    harden_response(data, _classifier())
+    assert data["scores"] == [0.88] and data["labels"] == ["pos"]
+    assert data["probabilities"] == {"neg": 0.12, "pos": 0.88}
+    assert data["logits"] == [-1.96, 1.96]  # rounded; top-k only on the paths a route names
+    assert data["batch"] == [{"confidence": 0.88, "raw": [0.11, 0.89]}]
+    assert data["id"] == 7
+
+
+def test_named_score_fields_with_wildcards_get_rounding_and_top_k() -> None:
+    route = _classifier(**{"score-fields": ["results.*.logits", "results.*.p"]})
+    data = {
+        "labels": ["a", "b"], "scores": [0.3, 0.7],
+        "results": [{"logits": [0.1234, 2.5678, 1.0101], "p": 0.55555, "other": 0.123456}],
+    }  # fmt: skip
+    harden_response(data, route)
+    assert data["results"][0]["logits"] == [0, 2.57, 0]  # top-1 kept, in place
+    assert data["results"][0]["p"] == 0.56
+    assert data["results"][0]["other"] == 0.123456  # not named, and '**' was replaced
+
+
+def test_score_field_walk_is_bounded_on_deep_replies() -> None:
+    deep: object = 0.123456
+    for _ in range(5000):
+        deep = [deep]
+    data = {"labels": ["a"], "scores": [0.5], "deep": deep}
+    harden_response(data, _classifier())  # no RecursionError
+    inner = data["deep"]
+    while isinstance(inner, list):
+        inner = inner[0]
+    assert inner == 0.12

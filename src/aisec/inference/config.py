@@ -111,6 +111,14 @@ class RouteConfig(_Model):
     upstream_path: str | None = Field(default=None, alias="upstream-path")
     scores: str | None = Field(default=None, description="classifier: dotted path to scores")
     labels: str | None = Field(default=None, description="classifier: dotted path to labels")
+    score_fields: tuple[str, ...] = Field(
+        default=("**",),
+        alias="score-fields",
+        description="classifier: every other place a score may be, as dotted paths where '*' is "
+        "any one key or index and '**' any depth; rounding applies to every number there and "
+        "top-k keeps the k largest of each list (the others become 0). The default rounds every "
+        "number of the reply",
+    )
     text_field: str = Field(default="text", alias="text-field")
     limits: LimitsConfig = LimitsConfig()
     hardening: HardeningConfig = HardeningConfig()

@@ -174,6 +174,63 @@ def _walk(data: Any, path: str) -> tuple[Any, Any, Any]:
     return parent, key, cur
 
 
+def _matches(data: Any, parts: list[str]) -> list[tuple[Any, Any]]:
+    """Every (parent, key) a dotted path reaches; ``*`` is any one key or index, ``**`` any
+    number of levels (none included). Iterative, so a deep reply cannot exhaust the stack."""
+    found: list[tuple[Any, Any]] = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Any, Any, Any, int]] = [(None, None, data, 0)]
+    while stack:
+        parent, key, cur, i = stack.pop()
+        if (id(cur), i) in seen:
+            continue
+        seen.add((id(cur), i))
+        if i == len(parts):
+            if parent is not None:
+                found.append((parent, key))
+            continue
+        part = parts[i]
+        children: list[tuple[Any, Any]] = []
+        if isinstance(cur, dict):
+            children = list(cur.items())
+        elif isinstance(cur, list):
+            children = list(enumerate(cur))
+        if part == "**":
+            stack.append((parent, key, cur, i + 1))  # zero levels
+            stack += [(cur, k, v, i) for k, v in children]  # one more level, still in '**'
+        elif part == "*":
+            stack += [(cur, k, v, i + 1) for k, v in children]
+        elif isinstance(cur, dict) and part in cur:
+            stack.append((cur, part, cur[part], i + 1))
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            stack.append((cur, int(part), cur[int(part)], i + 1))
+    return found
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _harden_fields(data: Any, route: RouteConfig, decimals: int | None, top_k: int | None) -> None:
+    """Round every number the route's ``score-fields`` reach; top-k masks the number lists of
+    named paths (not of ``**``, which would zero every list of the reply)."""
+    for path in route.score_fields:
+        k = None if path == "**" else top_k
+        for parent, key in _matches(data, path.split(".")):
+            value = parent[key]
+            if isinstance(value, float) and decimals is not None:
+                parent[key] = round(value, decimals)
+            elif isinstance(value, list) and value and all(_is_number(v) for v in value):
+                keep = set(range(len(value)))
+                if k is not None:
+                    keep = set(sorted(range(len(value)), key=lambda i: -value[i])[:k])
+                parent[key] = [
+                    (round(v, decimals) if decimals is not None and isinstance(v, float) else v)
+                    if i in keep else 0
+                    for i, v in enumerate(value)
+                ]  # fmt: skip
+
+
 def _score_list(value: Any) -> list[float] | None:
     if isinstance(value, list) and value:
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
@@ -240,6 +297,7 @@ def harden_response(
             top_k = 1
         if decimals is not None or top_k is not None:
             _harden_scores(data, route, decimals, top_k)
+            _harden_fields(data, route, decimals, top_k)  # every other score-like field
             changes.append("scores hardened")
         return changes
     for choice in data.get("choices") or ():
