@@ -43,14 +43,17 @@ def _pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 
 
 @pytest.fixture(scope="session")
-def wheelhouse(pytestconfig: pytest.Config) -> Path:
+def wheelhouse(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding hatchling and aisec's core dependencies as wheels."""
     configured = os.environ.get("AISEC_TEST_WHEELHOUSE")
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     if configured:
         folder = Path(configured)
         folder.mkdir(parents=True, exist_ok=True)
+    elif cache is not None:
+        folder = cache.mkdir("aisec-wheelhouse")
     else:
-        folder = pytestconfig.cache.mkdir("aisec-wheelhouse")
+        folder = tmp_path_factory.mktemp("aisec-wheelhouse")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     wanted = [*pyproject["build-system"]["requires"], *pyproject["project"]["dependencies"]]
     constraints = folder / "constraints.txt"
