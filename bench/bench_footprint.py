@@ -143,6 +143,23 @@ def _machine() -> dict[str, str]:
     return {"python": sys.version.split()[0], "uptime": load}
 
 
+def render_text(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'tool':<12} {'packages':>8} {'MB':>8} {'pkgs/core':>9} {'MB/core':>8}  measured as"]
+    for row in rows:
+        mark = "*" if row["install_seconds"] is None else " "
+        lines.append(
+            f"{row['tool']:<12} {row['packages']:>8} {row['mb']:>8.1f} "
+            f"{row['packages_vs_core']:>9.2f} {row['mb_vs_core']:>8.2f} {mark} {row['measure']}"
+        )
+    lines.append(
+        "* resolved by pip from PyPI, not installed: wheel download size, not installed size"
+    )
+    lines.append(f"aisec core: {', '.join(rows[0]['names'])}")
+    machine = _machine()
+    lines.append(f"machine: python {machine['python']}; {machine['uptime']}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-all", action="store_true", help="also measure aisec[all]")
@@ -171,16 +188,7 @@ def main() -> int:
     if args.format == "json":
         print(json.dumps({"machine": _machine(), "rows": rows}, indent=2))
         return 0
-    print(f"{'tool':<12} {'packages':>8} {'MB':>8} {'pkgs/core':>9} {'MB/core':>8}  measured as")
-    for row in rows:
-        mark = "*" if row["install_seconds"] is None else " "
-        print(
-            f"{row['tool']:<12} {row['packages']:>8} {row['mb']:>8.1f} "
-            f"{row['packages_vs_core']:>9.2f} {row['mb_vs_core']:>8.2f} {mark} {row['measure']}"
-        )
-    print("* resolved by pip from PyPI, not installed: wheel download size, not installed size")
-    print(f"aisec core: {', '.join(core['names'])}")
-    print(f"machine: python {_machine()['python']}; {_machine()['uptime']}")
+    print(render_text(rows))
     return 0
 
 
