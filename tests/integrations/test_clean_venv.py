@@ -27,6 +27,8 @@ from .conftest import offline_pip_env
 CORE_MAX_PACKAGES = 18
 CORE_MAX_MB = 100
 _INSTALLER = {"pip", "setuptools", "wheel"}
+# what setuptools installs beside itself (its vendored modules and .pth hook)
+_INSTALLER_PARTS = {"_distutils_hack", "pkg_resources", "distutils"}
 
 
 class _Payload:
@@ -112,7 +114,7 @@ def test_core_install_is_light(core_venv: Path) -> None:
     size = sum(
         f.stat().st_size
         for top in site.iterdir()
-        if top.name.split("-")[0].lower() not in _INSTALLER | {"_distutils_hack"}
+        if top.name.split("-")[0].lower() not in _INSTALLER | _INSTALLER_PARTS
         for f in ([top] if top.is_file() else top.rglob("*"))
         if f.is_file()
     )
