@@ -1,8 +1,9 @@
 """The core install (no extras) scans, signs and verifies; every other stage names its extra.
 
-A real core-only venv would need the package index at test time, so the test runs the CLI in a
-subprocess whose import system refuses every package that only an extra installs — the same
-ModuleNotFoundError a core-only install raises.
+This test runs the CLI in a subprocess whose import system refuses every package that only an
+extra installs — the same ModuleNotFoundError a core-only install raises — so it covers every
+command quickly and offline. test_clean_venv.py makes the real thing: the wheel installed alone
+into a fresh venv.
 """
 
 from __future__ import annotations

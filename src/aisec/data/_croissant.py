@@ -12,6 +12,7 @@ documents are never fetched.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,9 @@ def _texts(doc: dict[str, Any], *keys: str) -> tuple[str, ...]:
     return ()
 
 
-def record_from_croissant(path: Path) -> SourceRecord:
+def record_from_croissant(path: str | os.PathLike[str]) -> SourceRecord:
     """Read a Croissant document into a record (missing mandatory fields are errors)."""
+    path = Path(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -10,6 +10,7 @@ and what changed between them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -98,8 +99,9 @@ class SourceRecord(BaseModel):
         return self.model_dump(mode="json")
 
 
-def load_record_file(path: Path) -> SourceRecord:
+def load_record_file(path: str | os.PathLike[str]) -> SourceRecord:
     """Read a record from YAML or JSON (``yaml.safe_load``: data only, never objects)."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -169,7 +171,7 @@ def _parse_entry(entry: LogEntry) -> tuple[SourceRecord, Manifest] | None:
 def register_source(
     store: EvidenceStore,
     key: SigningKey,
-    path: Path,
+    path: str | os.PathLike[str],
     record: SourceRecord,
     *,
     progress: Callable[[int], None] | None = None,
@@ -178,6 +180,7 @@ def register_source(
 
     Nothing is appended when the newest version has the same digest and fields.
     """
+    path = Path(path)
     manifest = digest_path(path, progress=progress)
     history = _versions(store, record.name)
     if history:

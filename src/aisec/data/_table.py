@@ -7,6 +7,7 @@ larger than memory is read in batches. The ML checks work on a seeded sample
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,8 @@ class ExpectedSchema(BaseModel):
     strict: bool = False  # True: columns not listed are reported too
 
 
-def load_schema(path: Path) -> ExpectedSchema:
+def load_schema(path: str | os.PathLike[str]) -> ExpectedSchema:
+    path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

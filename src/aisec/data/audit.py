@@ -7,6 +7,7 @@ the dataset digest.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,13 @@ _ROW_CAP = 100_000
 
 
 def audit_dataset(
-    path: Path,
+    path: str | os.PathLike[str],
     *,
     label: str,
     source_column: str | None = None,
     id_column: str | None = None,
-    reference: Path | None = None,
-    test_split: Path | None = None,
+    reference: str | os.PathLike[str] | None = None,
+    test_split: str | os.PathLike[str] | None = None,
     schema: ExpectedSchema | None = None,
     records: Sequence[RecordVersion] = (),
     sample_cap: int = SAMPLE_CAP,
@@ -63,6 +64,9 @@ def audit_dataset(
     A cell that does not parse as its column's type, found anywhere in the file, is an
     ``FormatError`` naming the column (Polars infers types from the first 10 000 rows).
     """
+    path = Path(path)
+    reference = None if reference is None else Path(reference)
+    test_split = None if test_split is None else Path(test_split)
     pl = _pl()
     try:
         return _audit(

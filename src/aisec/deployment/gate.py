@@ -21,6 +21,7 @@ whenever the folder holds nothing else.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -234,7 +235,7 @@ def _keys(refs: Sequence[str], loaded: LoadedPolicy, store: EvidenceStore) -> li
 
 
 def check_deployment(
-    model_dir: str | Path,
+    model_dir: str | os.PathLike[str],
     policy: LoadedPolicy | GatePolicy,
     store: EvidenceStore,
     *,

@@ -6,6 +6,7 @@ examples/gate-policy.yaml. Each mistake gives one line ``FILE:LINE: key.path: wh
 
 from __future__ import annotations
 
+import os
 import re
 import types
 from dataclasses import dataclass
@@ -350,7 +351,7 @@ def parse_policy(text: str, *, source: str = "policy") -> GatePolicy:
         raise FormatError(f"{source}: {len(lines)} mistakes:\n  {body}") from None
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
+def load_policy(path: str | os.PathLike[str]) -> LoadedPolicy:
     """Read and validate a policy file; relative paths in it start at its folder."""
     p = Path(path)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ def run_campaign(
     context: TargetContext | None = None,
     run_id: str | None = None,
     resume: bool = False,
-    states: Path | None = None,
+    states: str | os.PathLike[str] | None = None,
     model_digest: str | None = None,
     tools_digest: str | None = None,
     rag_digest: str | None = None,
@@ -49,6 +50,7 @@ def run_campaign(
     ``model_digest`` defaults to the digest of the target's identifier string; give the
     digest of the model folder (``digest_path(DIR).digest``) so the deploy gate can match it.
     """
+    states = None if states is None else Path(states)
     opt = options or RunOptions()
     ctx = context or TargetContext()
     rid = run_id or new_run_id()

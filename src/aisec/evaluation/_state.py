@@ -8,6 +8,7 @@ are kept for the record but are sent again on resume.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from types import TracebackType
@@ -31,13 +32,16 @@ class RunState:
         self._fh: IO[str] | None = None
 
     @staticmethod
-    def path_for(state_dir: Path, run_id: str) -> Path:
+    def path_for(state_dir: str | os.PathLike[str], run_id: str) -> Path:
+        state_dir = Path(state_dir)
         if not _RUN_ID.match(run_id):
             raise InputError(f"run id {run_id!r} must be letters, digits, '.', '_' or '-'")
         return state_dir / f"{run_id}.jsonl"
 
     @classmethod
-    def create(cls, state_dir: Path, run_id: str, header: dict[str, Any]) -> RunState:
+    def create(
+        cls, state_dir: str | os.PathLike[str], run_id: str, header: dict[str, Any]
+    ) -> RunState:
         path = cls.path_for(state_dir, run_id)
         if path.exists():
             raise InputError(f"run {run_id} exists already; resume it with --resume {run_id}")
@@ -48,7 +52,9 @@ class RunState:
         return state
 
     @classmethod
-    def resume(cls, state_dir: Path, run_id: str, header: dict[str, Any]) -> RunState:
+    def resume(
+        cls, state_dir: str | os.PathLike[str], run_id: str, header: dict[str, Any]
+    ) -> RunState:
         path = cls.path_for(state_dir, run_id)
         try:
             lines = path.read_text("utf-8").splitlines()

@@ -8,6 +8,7 @@ Every prompt in the shipped suite was written for aisec.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -185,7 +186,7 @@ def load_default_suite() -> Suite:
     return _parse(raw, "suite_default.yaml")
 
 
-def load_suite(spec: str | Path) -> Suite:
+def load_suite(spec: str | os.PathLike[str]) -> Suite:
     """``default`` or the path of a suite YAML file."""
     if str(spec) == "default":
         return load_default_suite()

@@ -6,6 +6,7 @@ Every mistake becomes one :class:`~aisec.core.errors.InputError` line naming the
 from __future__ import annotations
 
 import csv
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -321,8 +322,9 @@ def _first_error(exc: ValidationError) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
-def load_config(path: Path) -> tuple[GuardConfig, str]:
+def load_config(path: str | os.PathLike[str]) -> tuple[GuardConfig, str]:
     """Read and validate ``guard.yaml``; returns the config and the file's digest."""
+    path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -156,7 +156,7 @@ class PerClientHttp(_HttpBase):
 def serve(
     cfg: GuardConfig,
     config_digest: str,
-    config_path: Path,
+    config_path: str | os.PathLike[str],
     *,
     host: str,
     port: int,
@@ -166,6 +166,7 @@ def serve(
     on_started: Any = None,
 ) -> None:
     """Run until interrupted. ``workers > 1`` forks uvicorn workers over the factory."""
+    config_path = Path(config_path)
     if workers > 1:
         os.environ[CONFIG_ENV] = str(config_path.resolve())
         uvicorn.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -381,8 +382,9 @@ def _shipped() -> _File:
     return _parse(text, "ai_catalog.yaml")
 
 
-def load_ai_catalog(extra: Path | None = None) -> AiCatalog:
+def load_ai_catalog(extra: str | os.PathLike[str] | None = None) -> AiCatalog:
     """The shipped catalogue, with the entries of ``extra`` (same schema) added or replacing."""
+    extra = None if extra is None else Path(extra)
     base = _shipped()
     if extra is None:
         return AiCatalog(base, version=base.version)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -37,9 +38,9 @@ _SQUID = re.compile(rb"^\s*\d{9,11}(?:\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+\d
 _HOST_COLS = ("host", "dest_host", "domain", "url", "server_name", "query", "dst_host", "sni")
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Each regular file of ``paths`` (folders walked in sorted order, hidden entries skipped)."""
-    for p in paths:
+    for p in map(Path, paths):
         if p.is_dir():
             for child in sorted(p.rglob("*")):
                 rel = child.relative_to(p).parts
@@ -93,8 +94,9 @@ def _parquet_kind(path: Path) -> str:
     return "binary"
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: str | os.PathLike[str]) -> str:
     """One of :data:`FORMATS`, from the content of the first 64 KiB."""
+    path = Path(path)
     head = sniff_header(path)
     if not head.strip():
         return "unknown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,19 +78,23 @@ def _input(path: Path, fmt: str, role: str) -> dict[str, Any]:
     return {"path": str(path), "digest": digest_file(path), "format": fmt, "role": role}
 
 
+def _paths(given: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    return [Path(x) for x in given]
+
+
 def discover(
     *,
     registry: str,
-    logs: Sequence[Path] = (),
-    billing: Sequence[Path] = (),
-    saas: Sequence[Path] = (),
-    code: Sequence[Path] = (),
+    logs: Sequence[str | os.PathLike[str]] = (),
+    billing: Sequence[str | os.PathLike[str]] = (),
+    saas: Sequence[str | os.PathLike[str]] = (),
+    code: Sequence[str | os.PathLike[str]] = (),
     catalog: AiCatalog | None = None,
     columns: Mapping[str, str] | None = None,
     registry_token: str | None = None,
     git: bool = True,
     progress: Callable[[int], None] | None = None,
-    assets: Path | None = None,
+    assets: str | os.PathLike[str] | None = None,
     squid_logformat: str | None = None,
 ) -> Inventory:
     """Discover AI systems in the given sources and reconcile them with ``registry``.
@@ -99,6 +104,8 @@ def discover(
     ``dns`` logs are read first so ``conn`` logs can be named; a ``squid.conf`` next to a
     Squid log (or ``squid_logformat``) gives the custom ``logformat`` of that log.
     """
+    log_paths, billing_paths, saas_paths = map(_paths, (logs, billing, saas))
+    assets = None if assets is None else Path(assets)
     cat = catalog or load_ai_catalog()
     entries: list[RegistryEntry] = load_registry(registry, token=registry_token)
     inputs: list[dict[str, Any]] = []
@@ -112,7 +119,7 @@ def discover(
     decisions: list[Decision] = []
     files = [
         (role, f, detect_format(f))
-        for role, paths in (("logs", logs), ("billing", billing), ("saas", saas))
+        for role, paths in (("logs", log_paths), ("billing", billing_paths), ("saas", saas_paths))
         for f in iter_files(paths)
     ]
     given = squid_logformat_from(squid_logformat) if squid_logformat else None
@@ -169,7 +176,7 @@ def discover(
             if progress is not None:
                 progress(f.stat().st_size)
         inputs.append(_input(f, fmt, role))
-    for root in code:
+    for root in _paths(code):
         if not root.exists():
             raise InputError("no such file or folder", path=root)
         code_files = list(iter_files([root]))

@@ -8,6 +8,7 @@ with every later update applied in log order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,7 +100,7 @@ def update_system(
     ref: str,
     changes: Mapping[str, Any],
     *,
-    model: Path | None = None,
+    model: str | os.PathLike[str] | None = None,
 ) -> LogEntry:
     """Record an owner, review or risk-tier change for one system of the stored inventory.
 
@@ -107,6 +108,7 @@ def update_system(
     recorded, and the update takes it as an input (role ``model``), so the model's chain of
     evidence reaches its place in the inventory.
     """
+    model = None if model is None else Path(model)
     inputs: tuple[InputRef, ...] = ()
     if model is not None:
         digest = digest_path(model).digest

@@ -24,6 +24,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -815,8 +816,11 @@ def _assets(path: Path) -> None:
     path.write_text(buf.getvalue(), "utf-8")
 
 
-def synth_enterprise(root: Path, *, seed: int = 0, noise: int = 3000) -> EnterpriseTruth:
+def synth_enterprise(
+    root: str | os.PathLike[str], *, seed: int = 0, noise: int = 3000
+) -> EnterpriseTruth:
     """Write the enterprise under ``root`` (which must not exist or be empty)."""
+    root = Path(root)
     from aisec.core.errors import InputError
 
     if root.exists() and any(root.iterdir()):

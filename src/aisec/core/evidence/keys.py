@@ -145,8 +145,9 @@ def _read_key_file(path: Path) -> bytes:
         raise KeyFileError(f"cannot read key {path}: permission denied", path=path) from exc
 
 
-def load_signing_key(path: Path, passphrase: str | None = None) -> SigningKey:
+def load_signing_key(path: str | os.PathLike[str], passphrase: str | None = None) -> SigningKey:
     """Load a PEM private key; the passphrase defaults to ``$AISEC_KEY_PASSPHRASE``."""
+    path = Path(path)
     data = _read_key_file(path)
     if passphrase is None:
         passphrase = os.environ.get(PASSPHRASE_ENV)
@@ -171,8 +172,9 @@ def load_signing_key(path: Path, passphrase: str | None = None) -> SigningKey:
     return SigningKey(key=key, public=PublicKey.from_key(key.public_key()))
 
 
-def load_public_key(path: Path) -> PublicKey:
+def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
     """Load a PEM public key (or derive it from an unencrypted private key file)."""
+    path = Path(path)
     data = _read_key_file(path)
     if b"PRIVATE KEY" in data:
         return load_signing_key(path).public
@@ -180,13 +182,14 @@ def load_public_key(path: Path) -> PublicKey:
 
 
 def generate_keypair(
-    private_path: Path,
+    private_path: str | os.PathLike[str],
     *,
     key_type: KeyType = KeyType.ECDSA_P256,
     passphrase: str | None = None,
     overwrite: bool = False,
 ) -> tuple[SigningKey, Path, Path]:
     """Write ``private_path`` (PKCS#8, mode 0600) and ``<stem>.pub`` beside it."""
+    private_path = Path(private_path)
     public_path = private_path.with_suffix(".pub")
     if not overwrite:
         for p in (private_path, public_path):

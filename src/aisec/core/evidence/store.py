@@ -120,13 +120,18 @@ class EvidenceStore:
     # ----------------------------------------------------------------- opening
     @classmethod
     def open(
-        cls, url: str | None = None, *, create: bool = True, witness_dir: Path | None = None
+        cls,
+        url: str | None = None,
+        *,
+        create: bool = True,
+        witness_dir: str | os.PathLike[str] | None = None,
     ) -> EvidenceStore:
         """Open (and by default create) the store at ``url``.
 
         ``witness_dir`` holds the newest tree head this client has seen, outside the
         database (default ``.aisec/witness``).
         """
+        witness_dir = None if witness_dir is None else Path(witness_dir)
         raw = url or default_store_url()
         full = normalise_url(raw)
         shown = redact_url(full)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -331,10 +332,11 @@ def _cached(overlay_file: str | None, _inode: int, _mtime_ns: int, _size: int) -
     return _build(Path(overlay_file) if overlay_file is not None else None)
 
 
-def load_catalog(*, home: Path | None = None, overlay: bool = True) -> Catalog:
+def load_catalog(*, home: str | os.PathLike[str] | None = None, overlay: bool = True) -> Catalog:
     """The catalog, cached. With ``overlay`` (the default) the ATLAS names and descriptions
     imported with ``aisec frameworks import`` are laid over the shipped tables; ``home`` is
     the ``.aisec`` directory (default ``$AISEC_HOME`` or ``./.aisec``)."""
+    home = None if home is None else Path(home)
     if not overlay:
         return _cached(None, 0, 0, 0)
     path = overlay_path(home if home is not None else aisec_home())

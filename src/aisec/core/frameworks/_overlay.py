@@ -124,11 +124,15 @@ def read_overlay(path: Path) -> AtlasOverlay | None:
         ) from exc
 
 
-def import_atlas(source: Path, *, home: Path | None = None) -> AtlasImport:
+def import_atlas(
+    source: str | os.PathLike[str], *, home: str | os.PathLike[str] | None = None
+) -> AtlasImport:
     """Validate an official ATLAS.yaml and store its names and descriptions as the overlay.
 
     Nothing is written unless the whole file is valid; the previous overlay stays otherwise.
     """
+    source = Path(source)
+    home = None if home is None else Path(home)
     data = _read_limited(source, MAX_IMPORT_BYTES)
     parsed = parse_atlas(data, source=str(source))
     digest = hashlib.sha256(data).hexdigest()

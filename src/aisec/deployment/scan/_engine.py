@@ -119,8 +119,9 @@ def _walk(paths: Sequence[Path]) -> Iterator[Path]:
                 yield path
 
 
-def scan_file(path: Path, *, digest: bool = False) -> FileResult:
+def scan_file(path: str | os.PathLike[str], *, digest: bool = False) -> FileResult:
     """Scan one file. Never executes, imports or deserialises any of its content."""
+    path = Path(path)
     display = str(path)
     try:
         size = path.stat().st_size
@@ -156,7 +157,7 @@ def _scan_one(args: tuple[Path, bool]) -> FileResult:
 
 
 def scan_model(
-    paths: Sequence[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     digest: bool = False,
     jobs: int = 1,
@@ -168,7 +169,9 @@ def scan_model(
     ``jobs`` > 1 scans files in that many worker processes (the results keep the walk's
     order); ``progress(done, total)`` is called after each file.
     """
-    files = list(_walk([Path(x) for x in paths]))
+    # one path given alone is one path, never a sequence of one-letter names
+    targets = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files = list(_walk([Path(x) for x in targets]))
     total = len(files)
     results: list[FileResult] = []
     if jobs <= 1 or total < 2:
