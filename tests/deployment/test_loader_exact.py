@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -359,3 +360,35 @@ def test_onnx_locations_against_onnx_load(
     elif "should be file inside" in outcome or "absolute" in outcome or "symlink" in outcome:
         # onnx's own path checks refused it as leaving the folder
         assert flagged, (location, outcome)
+
+
+_DTYPES = [
+    "<f4", ">f8", "|u1", "<i8", "|b1", "<c16", "<U7", "|S5", "<M8[ns]", "<m8[s]", "|V16", "O",
+    [("w", "<f4"), ("o", "O")], [("a", "<i4"), ("b", ("<f8", (2, 2)))], ("<f4", (3,)),
+    [("nested", [("x", "O")])], "<f2",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+@pytest.mark.parametrize("dtype", _DTYPES, ids=str)
+def test_npy_header_without_numpy_never_clears_what_numpy_would_unpickle(
+    dtype: Any, version: tuple[int, int]
+) -> None:
+    """The numpy-free reader (the core install's) agrees with numpy's ``hasobject`` or
+    refuses to decide; it never says "no objects" where numpy would unpickle."""
+    from numpy.lib import format as npformat
+
+    from aisec.deployment.scan._formats import _npy_has_object_without_numpy
+
+    dt = np.dtype(dtype)
+    buf = io.BytesIO()
+    npformat.write_array(buf, np.zeros(2, dt), version=version, allow_pickle=True)
+    raw = buf.getvalue()
+    start, fmt = (10, "<H") if version[0] == 1 else (12, "<I")
+    header = raw[: start + struct.unpack_from(fmt, raw, 8)[0]]
+    try:
+        decided = _npy_has_object_without_numpy(header, version[0])
+    except ValueError:
+        assert not isinstance(dtype, str)  # only structured and sub-array dtypes are refused
+        return
+    assert decided == dt.hasobject

@@ -152,15 +152,19 @@ def test_core_venv_scans_a_malicious_pickle_and_passes_safetensors(
     assert not marker.exists()
 
 
-@pytest.mark.xfail(
-    reason="the .npy header is read with numpy's own parser, which is not in the core "
-    "install: a benign array is reported unverified (AISEC-DEP-003) there",
-    strict=True,
-)
-def test_core_venv_passes_a_benign_npy(core_venv: Path, tmp_path: Path) -> None:
+def test_core_venv_reads_npy_headers_without_numpy(core_venv: Path, tmp_path: Path) -> None:
+    """No numpy in the core: a plain dtype is decided from the header, an object array is
+    still unpickled-and-scanned, and a structured dtype is unverified with the install hint."""
     np.save(tmp_path / "weights.npy", np.arange(12, dtype=np.float32).reshape(3, 4))
     good = _aisec(core_venv, tmp_path, "model", "scan", "weights.npy")
     assert good.returncode == 0, good.stdout + good.stderr
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    obj = _aisec(core_venv, tmp_path, "model", "scan", "objects.npy", "--format", "json")
+    assert '"format": "npy-object"' in obj.stdout, obj.stdout  # its pickle was read
+    rec = np.zeros(2, dtype=[("w", "<f4"), ("o", "O")])
+    np.save(tmp_path / "record.npy", rec, allow_pickle=True)
+    structured = _aisec(core_venv, tmp_path, "model", "scan", "record.npy")
+    assert structured.returncode == 1 and "pip install numpy" in structured.stdout
 
 
 @pytest.mark.parametrize(

@@ -554,7 +554,10 @@ def _npy_has_object(header: bytes, major: int, minor: int) -> bool:
     dtypes with object fields included) decides, never a string test."""
     import io
 
-    from numpy.lib import format as npformat
+    try:
+        from numpy.lib import format as npformat
+    except ImportError:  # the core install has no numpy
+        return _npy_has_object_without_numpy(header, major)
 
     reader: Any = getattr(npformat, "_read_array_header", None)
     fp = io.BytesIO(header)
@@ -566,6 +569,32 @@ def _npy_has_object(header: bytes, major: int, minor: int) -> bool:
     else:  # pragma: no cover
         _shape, _order, dtype = npformat.read_array_header_2_0(fp, max_header_size=1 << 20)
     return bool(dtype.hasobject)
+
+
+# A plain dtype string (byte order, kind, size, optional datetime unit) of a kind that never
+# holds Python objects; "O" is the object kind. Anything else (structured dtypes, sub-arrays,
+# other spellings) is left to numpy's own reader.
+_PLAIN_DTYPE = re.compile(r"[<>|=]?[biufcmMSUV]\d{1,5}(?:\[[A-Za-z0-9]{1,8}\])?")
+_OBJECT_DTYPE = re.compile(r"[<>|=]?O\d{0,2}")
+
+
+def _npy_has_object_without_numpy(header: bytes, major: int) -> bool:
+    """Without numpy, a header whose ``descr`` is one plain dtype string is decided here (the
+    dict is read with ``ast.literal_eval``, which evaluates nothing); any other header raises,
+    and the file is then unverified with a hint to install numpy, never cleared."""
+    import ast
+
+    text = bytes(header[10 if major == 1 else 12 :]).decode("latin-1" if major < 3 else "utf-8")
+    try:
+        meta = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
+        raise ValueError(f"the header is not a Python literal ({type(e).__name__})") from None
+    descr = meta.get("descr") if isinstance(meta, dict) else None
+    if isinstance(descr, str) and _OBJECT_DTYPE.fullmatch(descr):
+        return True
+    if isinstance(descr, str) and _PLAIN_DTYPE.fullmatch(descr):
+        return False
+    raise ValueError(f"dtype {descr!r} needs numpy to be read exactly (pip install numpy)")
 
 
 def _dtype_has_object(dtype: Any, depth: int) -> bool:
