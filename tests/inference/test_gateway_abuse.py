@@ -535,3 +535,27 @@ def test_limits_survive_a_redis_restart_with_aof(tmp_path: Path) -> None:
         proc.wait()
     assert statuses[:6] == [200] * 6
     assert statuses[6:] == [200] * 4 + [429] * 6  # 10 an hour, restart or not
+
+
+@pytest.mark.parametrize("policy", ["pass", "strip", "refuse"])
+def test_unknown_fields_follow_the_route_policy(tmp_path: Path, policy: str) -> None:
+    async def go() -> None:
+        hardening = {"unknown-fields": policy, "allow-fields": ["guided_json"]}
+        routes = [{"path": CHAT, "kind": "openai-chat", "hardening": hardening}]
+        async with gateway(tmp_path, routes=routes) as (up, gw, http):
+            body = chat("hi", temperature=0.2, guided_json={"type": "object"},
+                        x_probe=1, mirostat=2)  # fmt: skip
+            async with http.post(gw.url + CHAT, json=body, headers=auth("bob")) as r:
+                status, reply = r.status, await r.json()
+            if policy == "refuse":
+                assert status == 400 and "mirostat, x_probe" in reply["error"]["message"]
+                assert up.bodies == []
+                return
+            assert status == 200
+            sent = up.bodies[-1]
+            assert sent["temperature"] == 0.2 and sent["guided_json"] == {"type": "object"}
+            assert ("x_probe" in sent and "mirostat" in sent) is (policy == "pass")
+            notes = _audit(tmp_path, gw)[-1].get("notes", [])
+            assert ("removed unknown field x_probe" in notes) is (policy == "strip")
+
+    asyncio.run(go())

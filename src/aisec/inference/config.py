@@ -10,7 +10,7 @@ import os
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -90,6 +90,16 @@ class HardeningConfig(_Model):
     max_prompt_chars: int | None = Field(default=200_000, alias="max-prompt-chars", ge=1)
     deny_patterns: tuple[str, ...] = Field(default=(), alias="deny-patterns")
     redact_secrets: bool = Field(default=False, alias="redact-secrets")
+    unknown_fields: Literal["pass", "strip", "refuse"] = Field(
+        default="pass",
+        alias="unknown-fields",
+        description="request fields outside the route kind's API (OpenAI's parameters for chat, "
+        "completions and embeddings; the text field and 'model' for a classifier) and "
+        "allow-fields: passed on, stripped, or refused with a 400",
+    )
+    allow_fields: tuple[str, ...] = Field(
+        default=(), alias="allow-fields", description="extra request fields the route accepts"
+    )
 
     @field_validator("deny_patterns")
     @classmethod

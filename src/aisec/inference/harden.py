@@ -19,6 +19,7 @@ import regex
 from aisec.inference.config import HardeningConfig, RouteConfig, RouteKind
 
 __all__ = [
+    "KNOWN_FIELDS",
     "LOGPROB_FIELDS",
     "Refusal",
     "check_request",
@@ -127,6 +128,33 @@ def _deny(pattern: str) -> Any:
     return regex.compile(pattern, regex.IGNORECASE | regex.V0)
 
 
+# The request parameters of OpenAI's API reference per route kind (the fields a compatible
+# server is expected to read). Anything else is a vendor extension or a probe: the route's
+# ``unknown-fields`` policy decides (logprob-like extensions are stripped by strip-logprobs).
+_SAMPLING = (
+    "model", "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "max_tokens",
+    "n", "seed", "stop", "stream", "stream_options", "temperature", "top_p", "user",
+)  # fmt: skip
+KNOWN_FIELDS: dict[RouteKind, frozenset[str]] = {
+    RouteKind.OPENAI_CHAT: frozenset((
+        *_SAMPLING, "messages", "top_logprobs", "max_completion_tokens", "response_format",
+        "service_tier", "tools", "tool_choice", "parallel_tool_calls", "functions",
+        "function_call", "modalities", "audio", "prediction", "reasoning_effort", "store",
+        "metadata", "web_search_options", "verbosity", "prompt_cache_key", "safety_identifier",
+    )),
+    RouteKind.OPENAI_COMPLETIONS: frozenset((*_SAMPLING, "prompt", "best_of", "echo", "suffix")),
+    RouteKind.OPENAI_EMBEDDINGS: frozenset(
+        ("model", "input", "encoding_format", "dimensions", "user")
+    ),
+}  # fmt: skip
+
+
+def _unknown_fields(body: dict[str, Any], route: RouteConfig) -> list[str]:
+    known = KNOWN_FIELDS.get(route.kind) or frozenset(("model", route.text_field))
+    allowed = set(route.hardening.allow_fields)
+    return sorted(k for k in body if k not in known and k not in allowed)
+
+
 def check_request(
     body: dict[str, Any], route: RouteConfig, text: str
 ) -> tuple[list[str], Refusal | None]:
@@ -145,6 +173,14 @@ def check_request(
             if body.get(name) not in (None, False, 0):
                 changes.append(f"removed {name}")
             body.pop(name, None)
+    if h.unknown_fields != "pass":
+        unknown = _unknown_fields(body, route)
+        if unknown and h.unknown_fields == "refuse":
+            names = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            return changes, Refusal(400, f"unknown request field(s) on this route: {names}")
+        for name in unknown:
+            body.pop(name)
+            changes.append(f"removed unknown field {name}")
     if h.max_tokens is not None and route.kind in (
         RouteKind.OPENAI_CHAT,
         RouteKind.OPENAI_COMPLETIONS,
