@@ -381,6 +381,30 @@ def test_slow_and_vanishing_clients(tmp_path: Path, caplog: pytest.LogCaptureFix
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
+def test_silent_and_dribbling_clients_hit_the_header_timeout(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with gateway(tmp_path, **{"header-timeout": 0.3}) as (_, gw, http):
+            port = int(gw.url.rsplit(":", 1)[1])
+            silent = await asyncio.open_connection("127.0.0.1", port)  # sends nothing
+            dribble = await asyncio.open_connection("127.0.0.1", port)
+            for ch in f"POST {CHAT} HTTP/1.1\r\nhost: x\r\n".encode()[:12]:
+                dribble[1].write(bytes([ch]))  # a byte at a time, never the end of headers
+                await asyncio.sleep(0.02)
+            for reader, writer in (silent, dribble):
+                reply = await asyncio.wait_for(reader.read(), timeout=5)  # answered and closed
+                assert reply.startswith(b"HTTP/1.1 408"), reply
+                writer.close()
+            # a request on a kept-alive connection is not hurried by the deadline
+            for _ in range(2):
+                async with http.post(gw.url + CHAT, json=chat("hi"), headers=auth("bob")) as r:
+                    assert r.status == 200
+                await asyncio.sleep(0.4)
+            late = [r for r in _audit(tmp_path, gw) if r["action"] == "header-timeout"]
+            assert len(late) == 2
+
+    asyncio.run(go())
+
+
 class _HungRedis:
     """A TCP server that accepts connections and never answers: a hung Redis."""
 

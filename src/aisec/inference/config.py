@@ -254,6 +254,13 @@ class GuardConfig(_Model):
         gt=0,
         description="seconds a client may take to send its whole request body (then 408)",
     )
+    header_timeout: float = Field(
+        default=10.0,
+        alias="header-timeout",
+        gt=0,
+        description="seconds a client may take from connecting (or starting a request on a "
+        "kept-alive connection) to the end of the request's headers (then 408 and close)",
+    )
     redis_timeout: float = Field(
         default=0.25,
         alias="redis-timeout",

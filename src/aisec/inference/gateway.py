@@ -448,6 +448,15 @@ class Gateway:
              "client": host, "notes": [f"over {self.cfg.max_connections_per_client} connections"]}
         )  # fmt: skip
 
+    def header_timed_out(self, host: str) -> None:
+        """Headers not complete within ``header-timeout``: one metric, one audit line."""
+        self._count("(connection)", "header-timeout")
+        self.audit.write(
+            {"event": "request", "time": time.time(), "request_id": os.urandom(8).hex(),
+             "account": None, "route": None, "status": 408, "action": "header-timeout",
+             "client": host, "notes": [f"headers not complete in {self.cfg.header_timeout:g} s"]}
+        )  # fmt: skip
+
     def _latency(self, path: str) -> Any:
         child = self._latencies.get(path)
         if child is None:

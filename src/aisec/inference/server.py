@@ -104,8 +104,17 @@ _CAP_REPLY = (
 )  # fmt: skip
 
 
+_LATE_BODY = b'{"error":{"message":"request headers not received in time","type":"refused"}}'
+_LATE_REPLY = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+    b"connection: close\r\ncontent-length: " + str(len(_LATE_BODY)).encode() + b"\r\n\r\n"
+    + _LATE_BODY
+)  # fmt: skip
+
+
 class PerClientHttp(_HttpBase):
-    """uvicorn's HTTP protocol with a cap on the connections one peer address holds open.
+    """uvicorn's HTTP protocol with a cap on the connections one peer address holds open,
+    and a deadline for each request's headers.
 
     uvicorn's ``limit_concurrency`` bounds a replica as a whole, so one client opening
     connections could take all of them; this counts them per peer address (per process: with
@@ -117,6 +126,7 @@ class PerClientHttp(_HttpBase):
     _host: str | None = None
     _gw: Gateway
     _refused = False
+    _deadline: asyncio.TimerHandle | None = None
 
     def _gateway(self) -> Gateway | None:
         app: Any = self.app
@@ -140,8 +150,40 @@ class PerClientHttp(_HttpBase):
             self._host = host
             self._gw = gw
         super().connection_made(transport)
+        self._arm()
+
+    # Header timeout: uvicorn times out idle kept-alive connections but not a new connection
+    # that sends nothing, nor headers dribbled a byte at a time. From connecting, and from
+    # the first byte of each request, the headers must be complete within `header-timeout`.
+    def _arm(self) -> None:
+        if self._host is None:
+            return
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self._gw.cfg.header_timeout, self._headers_late)
+
+    def _headers_late(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        self.transport.write(_LATE_REPLY)
+        self.transport.close()
+        self._gw.header_timed_out(self._host or "")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         if self._refused:
             return
         if self._host is not None:
