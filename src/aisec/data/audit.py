@@ -22,8 +22,8 @@ from aisec.data._ml import MLResult, ml_checks
 from aisec.data._poison import find_triggers
 from aisec.data._records import RecordVersion
 from aisec.data._risk import SourceCounts, score_sources
-from aisec.data._rowpass import RowChecks, RowPass, RowPlan, row_checks
 from aisec.data._robust import gross_errors
+from aisec.data._rowpass import RowChecks, RowPass, RowPlan, row_checks
 from aisec.data._table import (
     ROW,
     SAMPLE_CAP,
