@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from aisec.scale import ray_file_map, ray_row_pass
 from aisec.scale.data_audit import plan_slices
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-from _data_factory import base, hospital_scenario, make_frame, write  # noqa: E402
+from _data_factory import base, hospital_scenario, make_frame, write
 
 
 def _pii_dups(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
@@ -33,7 +34,9 @@ def _pii_dups(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
         pl.when(pl.int_range(pl.len()) % 4 == 0).then(None).otherwise(pl.col("f05")).alias("f05")
     )
     dup = frame[20:30].with_columns(pl.Series("id", [f"d{i}" for i in range(10)]))
-    near = frame[400:405].with_columns(pl.col("f00") * 1.0001, pl.Series("id", [f"n{i}" for i in range(5)]))  # fmt: skip
+    near = frame[400:405].with_columns(
+        pl.col("f00") * 1.0001, pl.Series("id", [f"n{i}" for i in range(5)])
+    )
     path = write(pl.concat([frame, dup, near]), tmp_path / "pii.csv")
     schema = ExpectedSchema.model_validate(
         {"columns": {"f01": {"type": "float", "max": 20}, "f05": {"type": "float",
@@ -47,7 +50,7 @@ def test_slices_cover_every_row_once() -> None:
     for n, cpus, chunk in ((1, 2, 10), (7, 2, 10), (1797, 2, 500), (10, 8, 3)):
         s = plan_slices(n, cpus, chunk)
         assert s[0][0] == 0 and s[-1][1] == n
-        assert all(a[1] == b[0] for a, b in zip(s, s[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(s))
         assert all(hi - lo <= max(chunk, 1) for lo, hi in s)
 
 
@@ -64,7 +67,7 @@ def test_audit_on_ray_gives_the_same_report(tmp_path: Path, ray_cluster: Any) ->
                 "sample_cap": 900,
                 "seed": 3,
             },
-        ),  # fmt: skip
+        ),
         _pii_dups(tmp_path),
     ]
     on_ray = ray_row_pass(chunk_rows=400)  # several slices per worker, so merges are tested
@@ -102,3 +105,30 @@ def test_engine_option_is_documented(command: list[str]) -> None:
 
     out = CliRunner().invoke(cli, [*command, "--help"]).output
     assert "--engine [local|ray]" in out and "--address" in out
+
+
+_NO_RAY = """
+import sys
+from aisec.cli import main
+code = main(sys.argv[1:])
+sys.exit(3 if "ray" in sys.modules else code)
+"""
+
+
+@pytest.mark.parametrize("engine_args", [[], ["--engine", "local"]])
+def test_local_engine_never_imports_ray(tmp_path: Path, engine_args: list[str]) -> None:
+    import subprocess
+
+    rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(60))
+    (tmp_path / "t.csv").write_text("a,b,label\n" + rows)
+    (tmp_path / "reg.csv").write_text("name,owner\nchat,ann\n")
+    (tmp_path / "proxy.csv").write_text("ts,host,user\n1,api.openai.com,ann\n")
+    for args in (
+        ["data", "audit", "t.csv", "--label", "label", "--no-record", *engine_args],
+        ["inventory", "discover", "--registry", "reg.csv", "--logs", "proxy.csv", *engine_args],
+    ):
+        run = subprocess.run(
+            [sys.executable, "-c", _NO_RAY, *args],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+        )  # fmt: skip
+        assert run.returncode in (0, 1), (args, run.returncode, run.stderr[-500:])
