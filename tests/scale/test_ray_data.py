@@ -54,7 +54,9 @@ def test_slices_cover_every_row_once() -> None:
         assert all(hi - lo <= max(chunk, 1) for lo, hi in s)
 
 
-def test_audit_on_ray_gives_the_same_report(tmp_path: Path, ray_cluster: Any) -> None:
+def test_audit_on_ray_gives_the_same_report(
+    tmp_path: Path, ray_cluster: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     hosp = write(hospital_scenario().frame, tmp_path / "hosp.parquet")
     cases = [
         # poisoning (a backdoor trigger), label issues, provenance; a sample of 900 rows
@@ -75,6 +77,16 @@ def test_audit_on_ray_gives_the_same_report(tmp_path: Path, ray_cluster: Any) ->
         local = audit_dataset(path, **kw)
         remote = audit_dataset(path, **kw, row_pass=on_ray)
         assert remote == local  # every key: findings (ids, counts), flagged rows, pairs
+    # the command line, on the same cluster: the same findings
+    from aisec.cli import main
+
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(json.dumps(kw["schema"].model_dump(exclude_none=True)))  # JSON is YAML
+    args = ["data", "audit", str(path), "--label", "label", "--id-column", "id",
+            "--source-column", "source", "--schema", str(schema), "--no-record",
+            "-f", "json"]  # fmt: skip
+    assert main([*args, "--engine", "ray"]) == 1
+    assert json.loads(capsys.readouterr().out)["findings"] == local["findings"]
     ids = {f["id"] for f in local["findings"]}
     assert {"AISEC-DAT-001", "AISEC-DAT-002", "AISEC-DAT-003", "AISEC-DAT-009"} <= ids
     assert len(local["pii"]) == 5 and len(local["duplicates"]) == 15

@@ -9,7 +9,7 @@ from typing import Any
 
 from aisec.core.errors import InputError, MissingExtraError
 
-__all__ = ["quiet_data_context", "ray_session"]
+__all__ = ["one_thread_per_task", "quiet_data_context", "ray_session"]
 
 
 def _ray() -> Any:
@@ -58,3 +58,12 @@ def quiet_data_context(ray: Any, *, preserve_order: bool = True) -> Any:
     ctx.enable_progress_bars = False
     ctx.execution_options.preserve_order = preserve_order
     return ctx
+
+
+def one_thread_per_task() -> None:
+    """A Ray Data task asks for one CPU; Polars and BLAS would start a thread per core of
+    the node on every task and tasks sharing a node would fight over its cores. Effective
+    where the worker has not imported them yet (a runtime_env would start fresh workers
+    for every job, seconds each)."""
+    for var in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, "1")

@@ -45,6 +45,9 @@ def slice_checks(path: str, lo: int, hi: int, plan: RowPlan) -> RowChecks:
 def _batch(batch: dict[str, Any], path: str, plan: RowPlan) -> dict[str, Any]:
     import numpy as np
 
+    from aisec.scale._ray import one_thread_per_task
+
+    one_thread_per_task()
     # the partial results are our own objects, computed by our code on the worker; pickle
     # carries them back to the driver (never anything read from the dataset as code)
     out = [

@@ -24,6 +24,9 @@ __all__ = ["ray_file_map"]
 def _batch(batch: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
     import numpy as np
 
+    from aisec.scale._ray import one_thread_per_task
+
+    one_thread_per_task()
     out = []
     for role, path, fmt in zip(batch["role"], batch["path"], batch["fmt"], strict=True):
         # our own result objects, built by our code on the worker; the file itself is data
@@ -50,7 +53,11 @@ def ray_file_map(*, address: str | None = None, workers: int | None = None) -> A
             rows = (
                 ray.data.from_items(items, override_num_blocks=len(items))
                 .map_batches(
-                    _batch, batch_size=1, num_cpus=1, batch_format="numpy", fn_kwargs={"ctx": ctx}
+                    _batch,
+                    batch_size=1,
+                    num_cpus=1,
+                    batch_format="numpy",
+                    fn_kwargs={"ctx": ctx},
                 )
                 .take_all()
             )
