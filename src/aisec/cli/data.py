@@ -212,6 +212,24 @@ def export_croissant(name: str, db: str | None, output: Path) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Run the row-wise checks (missing, schema values, PII, duplicate hashes, gathering "
+    "the sample) in this process, or as a Ray Data job over row slices (pip install "
+    "'aisec[ray]'); workers get the dataset path, column names and sample row numbers, "
+    "never a key. Same findings either way.",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join with --engine ray (ray://host:10001, host:6379 or auto; a "
+    "KubeRay head service); workers must read the dataset at the same path. Default: a "
+    "local Ray of --workers CPUs.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs.")
+@click.option(
     "--record/--no-record",
     default=True,
     show_default=True,
@@ -233,6 +251,9 @@ def audit(
     flagged_rows: Path | None,
     sample_cap: int | None,
     seed: int,
+    engine: str,
+    address: str | None,
+    workers: int | None,
     record: bool,
     fail_on: Severity,
     key_path: Path | None,
@@ -246,6 +267,11 @@ def audit(
     from aisec.data.audit import STEPS
 
     schema = load_schema(schema_path) if schema_path else None
+    row_pass = None
+    if engine == "ray":
+        from aisec.scale.data_audit import ray_row_pass
+
+        row_pass = ray_row_pass(address=address, workers=workers)
     key = load_signing_key(key_path or default_key_path()) if record else None
     records = []
     try:
@@ -280,6 +306,7 @@ def audit(
             sample_cap=sample_cap or SAMPLE_CAP,
             seed=seed,
             step=step,
+            row_pass=row_pass,
         )
     if key is not None:
         with EvidenceStore.open(db) as store:

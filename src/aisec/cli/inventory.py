@@ -114,6 +114,23 @@ def _read_json(path: Path) -> Any:
     help="Print why sightings were merged and why look-alikes are not AI systems.",
 )
 @click.option("--no-git", is_flag=True, help="Do not read repository owners with git log.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Parse and match the log, billing and SaaS files in this process, or as a Ray Data "
+    "job, one block per file (pip install 'aisec[ray]'); workers get the file paths, the "
+    "catalogue and the DNS answers, never a key or token. Reconciliation stays here.",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join with --engine ray (ray://host:10001, host:6379 or auto; a "
+    "KubeRay head service); workers must read the files at the same paths. Default: a "
+    "local Ray of --workers CPUs.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs.")
 @click.option("--attest", is_flag=True, help="Record a monitoring/inventory attestation.")
 @key_option()
 @db_option()
@@ -133,6 +150,9 @@ def discover_cmd(
     squid_logformat: str | None,
     explain: bool,
     no_git: bool,
+    engine: str,
+    address: str | None,
+    workers: int | None,
     attest: bool,
     key_path: Path | None,
     db: str | None,
@@ -150,6 +170,11 @@ def discover_cmd(
             "registry not found (expected an MLflow URL, JSON or CSV file)", path=registry
         )
     total = sum(f.stat().st_size for f in iter_files([*logs, *billing, *saas]))
+    file_map = None
+    if engine == "ray":
+        from aisec.scale.discover import ray_file_map
+
+        file_map = ray_file_map(address=address, workers=workers)
     for root in code:
         if not root.exists():
             raise InputError("no such file or folder", path=root)
@@ -167,6 +192,7 @@ def discover_cmd(
             progress=advance,
             assets=assets,
             squid_logformat=squid_logformat,
+            file_map=file_map,
         )
     doc = inv.to_json()
     body = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

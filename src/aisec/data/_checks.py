@@ -16,7 +16,17 @@ from typing import Any
 
 from aisec.data._table import ROW, Table, _pl
 
-__all__ = ["PAIR_CAP", "PII_PATTERNS", "duplicates", "leakage", "luhn_ok", "pii", "resolution"]
+__all__ = [
+    "PAIR_CAP",
+    "PII_PATTERNS",
+    "duplicate_keys",
+    "duplicate_scales",
+    "duplicates",
+    "leakage",
+    "luhn_ok",
+    "pii",
+    "resolution",
+]
 
 PAIR_CAP = 10_000
 """Row pairs listed at most per check (the counts are always complete)."""
@@ -117,38 +127,74 @@ def _hash(table: Table, lazy: Any, cols: Sequence[str], scales: dict[str, float]
     return pl.struct(_key_exprs(table, cols, scales)).hash(seed=7)
 
 
+def duplicate_scales(table: Table, features: Sequence[str]) -> dict[str, float]:
+    """The rounding step of each float feature (5 % of its standard deviation)."""
+    return _scales(table, features)
+
+
+def duplicate_keys(
+    table: Table,
+    *,
+    id_col: str | None,
+    features: Sequence[str],
+    source_col: str | None,
+    scales: dict[str, float],
+) -> Any:
+    """Each row's exact and near-duplicate hashes (a LazyFrame of ``ROW``, ``_exact``,
+    ``_near``); row-local, so parts of a table can be hashed apart and concatenated."""
+    pl = _pl()
+    content = [c for c in table.columns if c not in (ROW, id_col, source_col)]
+    return table.lazy.select(
+        pl.col(ROW),
+        pl.struct([pl.col(c) for c in content]).hash(seed=3).alias("_exact"),
+        _hash(table, table.lazy, features, scales).alias("_near"),
+    )
+
+
 def duplicates(
-    table: Table, *, id_col: str | None, features: Sequence[str], source_col: str | None = None
+    table: Table,
+    *,
+    id_col: str | None,
+    features: Sequence[str],
+    source_col: str | None = None,
+    keys: Any = None,
 ) -> DupResult:
     """Exact duplicate rows (all columns but the id and the source) and near duplicates.
 
     The source column is left out of the comparison: a row copied from one source into
-    another is the duplicate that matters most.
+    another is the duplicate that matters most. ``keys`` are the rows' hashes when
+    computed elsewhere (:func:`duplicate_keys`, e.g. in parts on a cluster).
     """
     pl = _pl()
-    content = [c for c in table.columns if c not in (ROW, id_col, source_col)]
-    scales = _scales(table, features)
-    ident = pl.col(id_col) if id_col else pl.col(ROW)
-    q = table.lazy.select(
-        pl.col(ROW),
-        ident.cast(pl.Utf8).alias("_id"),
-        pl.struct([pl.col(c) for c in content]).hash(seed=3).alias("_exact"),
-        _hash(table, table.lazy, features, scales).alias("_near"),
-    )
+    if keys is None:
+        scales = _scales(table, features)
+        keys = duplicate_keys(
+            table, id_col=id_col, features=features, source_col=source_col, scales=scales
+        )
     # two passes so that only duplicated keys are ever grouped into lists: memory stays
     # bounded by the duplicates, not by the table
     dup_keys = (
-        q.group_by("_near").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).select("_near")
+        keys.group_by("_near").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).select("_near")
     )
     groups = table.collect(
-        q.join(dup_keys, on="_near", how="semi")
+        keys.join(dup_keys, on="_near", how="semi")
         .group_by("_near")
-        .agg(pl.col(ROW), pl.col("_id"), pl.col("_exact"))
+        .agg(pl.col(ROW), pl.col("_exact"))
     )
+    ids: dict[int, str] = {}
+    if groups.height:
+        ident = pl.col(id_col) if id_col else pl.col(ROW)
+        members = groups.get_column(ROW).explode()
+        got = table.collect(
+            table.lazy.filter(pl.col(ROW).is_in(members.implode())).select(
+                pl.col(ROW), ident.cast(pl.Utf8).alias("_id")
+            )
+        )
+        ids = {int(r): i for r, i in got.iter_rows()}
     pairs: list[dict[str, Any]] = []
     flagged: dict[int, str] = {}
     exact_rows = near_rows = 0
-    for rows, ids, exacts in groups.select(ROW, "_id", "_exact").iter_rows():
+    for rows, exacts in groups.select(ROW, "_exact").iter_rows():
         order = sorted(range(len(rows)), key=lambda i: rows[i])
         first = order[0]
         for i in order[1:]:
@@ -159,7 +205,7 @@ def duplicates(
                 near_rows += 1
             flagged[int(rows[i])] = kind
             if len(pairs) < PAIR_CAP:
-                pairs.append({"ids": [ids[first], ids[i]], "kind": kind})
+                pairs.append({"ids": [ids[int(rows[first])], ids[int(rows[i])]], "kind": kind})
     pairs.sort(key=lambda p: (p["kind"], str(p["ids"][0])))
     return DupResult(pairs, exact_rows, near_rows, flagged)
 

@@ -81,6 +81,7 @@ class Table:
     path: Path
     lazy: Any  # polars.LazyFrame
     columns: dict[str, Any]  # name -> polars dtype
+    bounds: tuple[int, int] | None = None  # a slice of a table: its rows [lo, hi)
 
     def collect(self, query: Any) -> Any:
         return query.collect(engine="streaming")
@@ -106,14 +107,29 @@ class Table:
 
     def sample(self, n_rows: int, cap: int, seed: int) -> Any:
         """Up to ``cap`` rows picked uniformly with ``seed``, in row order (a DataFrame)."""
-        pl = _pl()
-        if n_rows <= cap:
-            return self.collect(self.lazy)
-        import numpy as np
+        return self.collect(self.pick(sample_rows(n_rows, cap, seed)))
 
-        rows = np.sort(np.random.default_rng(seed).choice(n_rows, size=cap, replace=False))
+    def pick(self, rows: Any) -> Any:
+        """The rows numbered ``rows`` (sorted; None: every row), lazily, in row order."""
+        pl = _pl()
+        if rows is None:
+            return self.lazy
         picked = pl.Series(ROW, rows, dtype=pl.UInt32)
-        return self.collect(self.lazy.filter(pl.col(ROW).is_in(picked.implode())))
+        return self.lazy.filter(pl.col(ROW).is_in(picked.implode()))
+
+    def rows(self, lo: int, hi: int) -> Table:
+        """Rows ``lo`` to ``hi`` (exclusive) as a table; their row numbers stay global."""
+        return Table(self.path, self.lazy.slice(lo, hi - lo), self.columns, (lo, hi))
+
+
+def sample_rows(n_rows: int, cap: int, seed: int) -> Any:
+    """The row numbers of the model-based checks' sample: ``cap`` of ``n_rows`` picked
+    uniformly with ``seed``, sorted (None: every row, when there are no more than ``cap``)."""
+    if n_rows <= cap:
+        return None
+    import numpy as np
+
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=cap, replace=False))
 
 
 def open_table(path: Path, *, role: str = "dataset") -> Table:
@@ -191,9 +207,15 @@ def missing_counts(table: Table) -> dict[str, int]:
     return {c: int(v) for c, v in zip(cols, row, strict=True)}
 
 
-def schema_problems(table: Table, schema: ExpectedSchema) -> list[dict[str, Any]]:
-    """Differences between the table and the expected schema (each a dict for a finding)."""
-    pl = _pl()
+def schema_problems(
+    table: Table, schema: ExpectedSchema, counts: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Differences between the table and the expected schema (each a dict for a finding).
+
+    ``counts`` are the value checks already counted (:func:`schema_counts`, summed over
+    parts of the table); without them they are counted here, over every row."""
+    if counts is None:
+        counts = schema_counts(table, schema)
     out: list[dict[str, Any]] = []
     for name, spec in schema.columns.items():
         dtype = table.columns.get(name)
@@ -201,39 +223,13 @@ def schema_problems(table: Table, schema: ExpectedSchema) -> list[dict[str, Any]
             out.append({"column": name, "problem": "missing column"})
             continue
         kind = _kind(dtype)
-        ok = {
-            "int": kind == "int",
-            "float": kind in ("int", "float"),
-            "number": kind in ("int", "float"),
-            "string": kind == "string",
-            "category": kind in ("string", "int", "bool"),
-            "bool": kind == "bool",
-        }[spec.type]
-        if not ok:
+        if not _type_ok(kind, spec.type):
             out.append({"column": name, "problem": f"type {kind}, expected {spec.type}"})
             continue
-        checks = []
-        if not spec.nullable:
-            checks.append(("nulls", pl.col(name).is_null().sum()))
-        if spec.allowed is not None and kind != "float":
-            allowed = pl.Series([str(a) for a in spec.allowed]).implode()
-            checks.append(
-                (
-                    "values outside the allowed set",
-                    (~pl.col(name).cast(pl.Utf8).is_in(allowed) & pl.col(name).is_not_null()).sum(),
-                )
-            )
-        if spec.min is not None and kind in ("int", "float"):
-            checks.append((f"values below {spec.min:g}", (pl.col(name) < spec.min).sum()))
-        if spec.max is not None and kind in ("int", "float"):
-            checks.append((f"values above {spec.max:g}", (pl.col(name) > spec.max).sum()))
-        if checks:
-            res = table.collect(
-                table.lazy.select([e.alias(str(i)) for i, (_, e) in enumerate(checks)])
-            )
-            for (what, _), count in zip(checks, res.row(0), strict=True):
-                if count:
-                    out.append({"column": name, "problem": f"{int(count)} {what}"})
+        for what, _ in _value_checks(name, spec, kind):
+            count = counts.get(f"{name}\0{what}", 0)
+            if count:
+                out.append({"column": name, "problem": f"{int(count)} {what}"})
     if schema.strict:
         out.extend(
             {"column": c, "problem": "column not in the expected schema"}
@@ -241,6 +237,52 @@ def schema_problems(table: Table, schema: ExpectedSchema) -> list[dict[str, Any]
             if c != ROW and c not in schema.columns
         )
     return out
+
+
+def _type_ok(kind: str, expected: str) -> bool:
+    return {
+        "int": kind == "int",
+        "float": kind in ("int", "float"),
+        "number": kind in ("int", "float"),
+        "string": kind == "string",
+        "category": kind in ("string", "int", "bool"),
+        "bool": kind == "bool",
+    }[expected]
+
+
+def _value_checks(name: str, spec: ColumnSpec, kind: str) -> list[tuple[str, Any]]:
+    pl = _pl()
+    checks: list[tuple[str, Any]] = []
+    if not spec.nullable:
+        checks.append(("nulls", pl.col(name).is_null().sum()))
+    if spec.allowed is not None and kind != "float":
+        allowed = pl.Series([str(a) for a in spec.allowed]).implode()
+        checks.append(
+            (
+                "values outside the allowed set",
+                (~pl.col(name).cast(pl.Utf8).is_in(allowed) & pl.col(name).is_not_null()).sum(),
+            )
+        )
+    if spec.min is not None and kind in ("int", "float"):
+        checks.append((f"values below {spec.min:g}", (pl.col(name) < spec.min).sum()))
+    if spec.max is not None and kind in ("int", "float"):
+        checks.append((f"values above {spec.max:g}", (pl.col(name) > spec.max).sum()))
+    return checks
+
+
+def schema_counts(table: Table, schema: ExpectedSchema) -> dict[str, int]:
+    """The expected schema's value checks (nulls, allowed set, range) counted over the
+    table's rows, keyed by column and check: sums over parts of a table add up."""
+    keyed: list[tuple[str, Any]] = []
+    for name, spec in schema.columns.items():
+        dtype = table.columns.get(name)
+        if dtype is None or not _type_ok(_kind(dtype), spec.type):
+            continue
+        keyed += [(f"{name}\0{w}", e) for w, e in _value_checks(name, spec, _kind(dtype))]
+    if not keyed:
+        return {}
+    res = table.collect(table.lazy.select([e.alias(str(i)) for i, (_, e) in enumerate(keyed)]))
+    return {k: int(v or 0) for (k, _), v in zip(keyed, res.row(0), strict=True)}
 
 
 def _kind(dtype: Any) -> str:

@@ -17,13 +17,14 @@ from aisec.core.errors import FormatError, InputError
 from aisec.core.evidence import ArtifactRef, Statement, predicate_type
 from aisec.core.findings import Finding, Severity
 from aisec.data import _rules as rules
-from aisec.data._checks import duplicates, leakage, pii
+from aisec.data._checks import duplicate_scales, duplicates, leakage
 from aisec.data._drift import column_kind, drift
 from aisec.data._ml import MLResult, ml_checks
 from aisec.data._poison import find_triggers
 from aisec.data._records import RecordVersion
 from aisec.data._risk import SourceCounts, score_sources
 from aisec.data._robust import gross_errors
+from aisec.data._rowpass import RowChecks, RowPass, RowPlan, row_checks
 from aisec.data._table import (
     ROW,
     SAMPLE_CAP,
@@ -31,8 +32,8 @@ from aisec.data._table import (
     Table,
     _pl,
     check_readable,
-    missing_counts,
     open_table,
+    sample_rows,
     schema_problems,
 )
 
@@ -58,8 +59,13 @@ def audit_dataset(
     sample_cap: int = SAMPLE_CAP,
     seed: int = 0,
     step: Callable[[str], None] | None = None,
+    row_pass: RowPass | None = None,
 ) -> dict[str, Any]:
     """Audit the table at ``path``; ``step`` is told the name of each stage as it starts.
+
+    ``row_pass`` runs the row-local checks (missing values, schema values, personal data,
+    duplicate hashes, the sample's rows; :mod:`aisec.data._rowpass`): in this process by
+    default, on a Ray cluster with ``aisec.scale.ray_row_pass``; the findings are the same.
 
     A cell that does not parse as its column's type, found anywhere in the file, is an
     ``FormatError`` naming the column (Polars infers types from the first 10 000 rows).
@@ -81,6 +87,7 @@ def audit_dataset(
             sample_cap=sample_cap,
             seed=seed,
             step=step,
+            row_pass=row_pass,
         )
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -101,6 +108,7 @@ def _audit(
     sample_cap: int,
     seed: int,
     step: Callable[[str], None] | None,
+    row_pass: RowPass | None,
 ) -> dict[str, Any]:
     say = step or (lambda _name: None)
     say("reading")
@@ -134,8 +142,19 @@ def _audit(
     sub = (str(path), digest)
 
     say("schema and missing values")
-    missing = missing_counts(table)
-    problems = schema_problems(table, schema) if schema else []
+    dup_features = features + texts
+    plan = RowPlan(
+        id_column=id_column,
+        source_column=source_column,
+        texts=tuple(texts),
+        dup_features=tuple(dup_features),
+        scales=duplicate_scales(table, dup_features),
+        schema=schema,
+        sample=sample_rows(n_rows, sample_cap, seed),
+    )
+    rc: RowChecks = (row_pass or row_checks)(table, plan)
+    missing = rc.missing
+    problems = schema_problems(table, schema, rc.schema_counts) if schema else []
     if problems:
         findings.append(
             rules.SCHEMA.finding(
@@ -158,7 +177,9 @@ def _audit(
         )
 
     say("duplicates")
-    dup = duplicates(table, id_col=id_column, features=features + texts, source_col=source_column)
+    dup = duplicates(
+        table, id_col=id_column, features=dup_features, source_col=source_column, keys=rc.dup_keys
+    )
     if dup.flagged:
         sev = Severity.MEDIUM if len(dup.flagged) / n_rows > 0.05 else Severity.LOW
         findings.append(
@@ -190,7 +211,7 @@ def _audit(
             )
 
     say("personal data")
-    pii_list, pii_counts, pii_rows = pii(table, id_col=id_column, columns=texts)
+    pii_list, pii_counts, pii_rows = rc.pii_list, rc.pii_counts, rc.pii_rows
     if pii_rows:
         findings.append(
             rules.PII.finding(
@@ -246,7 +267,7 @@ def _audit(
     )
 
     say("label issues, outliers, spectral signatures")
-    frame = table.sample(n_rows, sample_cap, seed)
+    frame = rc.sample
     ml = ml_checks(frame, label=label, source=source_column, features=features, seed=seed)
     ml.trigger = trig_rows
     ml.triggers = triggers

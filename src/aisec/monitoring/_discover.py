@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from aisec.monitoring._reconcile import System, reconcile
 from aisec.monitoring._registry import load_registry, scan_saas
 from aisec.monitoring._rules import UNREADABLE, make_finding
 
-__all__ = ["INVENTORY_SCHEMA", "Inventory", "discover"]
+__all__ = ["INVENTORY_SCHEMA", "FileContext", "FileResult", "Inventory", "discover", "scan_file"]
 
 INVENTORY_SCHEMA = "aisec.inventory/v1"
 _NETWORK = ("zeek-tsv", "zeek-json", "squid", "proxy-csv", "proxy-jsonl")
@@ -96,6 +96,7 @@ def discover(
     progress: Callable[[int], None] | None = None,
     assets: str | os.PathLike[str] | None = None,
     squid_logformat: str | None = None,
+    file_map: FileMap | None = None,
 ) -> Inventory:
     """Discover AI systems in the given sources and reconcile them with ``registry``.
 
@@ -103,6 +104,11 @@ def discover(
     that cannot be read becomes a skipped input and an ``AISEC-MON-006`` finding. Zeek
     ``dns`` logs are read first so ``conn`` logs can be named; a ``squid.conf`` next to a
     Squid log (or ``squid_logformat``) gives the custom ``logformat`` of that log.
+
+    ``file_map`` parses and matches the log, billing and SaaS files (:func:`scan_file` on
+    each, results in the order given): in this process by default, as a Ray Data job with
+    ``aisec.scale.ray_file_map``. The DNS maps and squid.conf formats are read first, on
+    the driver; reconciliation always runs here.
     """
     log_paths, billing_paths, saas_paths = map(_paths, (logs, billing, saas))
     assets = None if assets is None else Path(assets)
@@ -136,46 +142,18 @@ def discover(
                 dns_map.update(dns_answers(f, fmt, cat))
         except AisecError as exc:
             skipped.append(Skipped(str(f), exc.diagnostics()))
-    for role, f, fmt in files:
-        if fmt == "squid-conf":
-            continue
-        try:
-            if fmt == "unknown" and role == "logs":
-                sf = given or confs.get(f.parent)
-                if sf is not None and _matches(f, sf):
-                    fmt = "squid-custom"
-            if fmt in _NETWORK or fmt == "squid-custom":
-                sf = given or confs.get(f.parent)
-                observations += scan_network_log(
-                    f,
-                    fmt,
-                    cat,
-                    columns=columns,
-                    squid_format=sf,
-                    dns_map=dns_map,
-                    decisions=decisions,
-                )
-            elif fmt in _BILLING:
-                observations += scan_billing(f, fmt, cat)
-            elif fmt == "cloudtrail":
-                observations += scan_cloudtrail(f, cat, decisions)
-            elif fmt == "saas-csv":
-                observations += scan_saas(f, cat, decisions)
-            else:
-                hint = (
-                    " (a Squid log in a custom logformat? give --squid-logformat or its squid.conf)"
-                    if role == "logs" and fmt == "unknown"
-                    else ""
-                )
-                skipped.append(Skipped(str(f), f"format not recognised ({fmt}){hint}"))
-                continue
-        except AisecError as exc:
-            skipped.append(Skipped(str(f), exc.diagnostics()))
-            continue
-        finally:
-            if progress is not None:
-                progress(f.stat().st_size)
-        inputs.append(_input(f, fmt, role))
+    ctx = FileContext(cat, columns, given, confs, dns_map)
+    work = [(role, f, fmt) for role, f, fmt in files if fmt != "squid-conf"]
+    results = file_map(work, ctx) if file_map is not None else (scan_file(w, ctx) for w in work)
+    for res in results:
+        observations += res.observations
+        decisions += res.decisions
+        if res.skipped is not None:
+            skipped.append(res.skipped)
+        if res.input is not None:
+            inputs.append(res.input)
+        if progress is not None:
+            progress(res.size)
     for root in _paths(code):
         if not root.exists():
             raise InputError("no such file or folder", path=root)
@@ -224,6 +202,71 @@ def discover(
         registry_source=registry,
         decisions=tuple(decisions),
     )
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What parsing one file needs from the whole run (sent to workers on a cluster)."""
+
+    catalog: AiCatalog
+    columns: Mapping[str, str] | None
+    given: SquidFormat | None
+    confs: Mapping[Path, SquidFormat]
+    dns_map: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    observations: tuple[Observation, ...]
+    decisions: tuple[Decision, ...]
+    skipped: Skipped | None
+    input: dict[str, Any] | None
+    size: int
+
+
+FileMap = Callable[[Sequence[tuple[str, Path, str]], FileContext], Iterable[FileResult]]
+
+
+def scan_file(work: tuple[str, Path, str], ctx: FileContext) -> FileResult:
+    """Parse and match one log, billing or SaaS file (its format already detected)."""
+    role, f, fmt = work
+    observations: list[Observation] = []
+    decisions: list[Decision] = []
+    size = f.stat().st_size if f.exists() else 0
+    try:
+        if fmt == "unknown" and role == "logs":
+            sf = ctx.given or ctx.confs.get(f.parent)
+            if sf is not None and _matches(f, sf):
+                fmt = "squid-custom"
+        if fmt in _NETWORK or fmt == "squid-custom":
+            sf = ctx.given or ctx.confs.get(f.parent)
+            observations += scan_network_log(
+                f,
+                fmt,
+                ctx.catalog,
+                columns=ctx.columns,
+                squid_format=sf,
+                dns_map=dict(ctx.dns_map),
+                decisions=decisions,
+            )
+        elif fmt in _BILLING:
+            observations += scan_billing(f, fmt, ctx.catalog)
+        elif fmt == "cloudtrail":
+            observations += scan_cloudtrail(f, ctx.catalog, decisions)
+        elif fmt == "saas-csv":
+            observations += scan_saas(f, ctx.catalog, decisions)
+        else:
+            hint = (
+                " (a Squid log in a custom logformat? give --squid-logformat or its squid.conf)"
+                if role == "logs" and fmt == "unknown"
+                else ""
+            )
+            why = f"format not recognised ({fmt}){hint}"
+            return FileResult((), tuple(decisions), Skipped(str(f), why), None, size)
+    except AisecError as exc:
+        # decisions made before the error stand, as in one pass over the file
+        return FileResult((), tuple(decisions), Skipped(str(f), exc.diagnostics()), None, size)
+    return FileResult(tuple(observations), tuple(decisions), None, _input(f, fmt, role), size)
 
 
 def squid_logformat_from(text: str) -> SquidFormat:

@@ -9,7 +9,7 @@ from typing import Any
 
 from aisec.core.errors import InputError, MissingExtraError
 
-__all__ = ["ray_session"]
+__all__ = ["one_thread_per_task", "quiet_data_context", "ray_session"]
 
 
 def _ray() -> Any:
@@ -43,3 +43,27 @@ def ray_session(address: str | None, workers: int | None) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def quiet_data_context(ray: Any, *, preserve_order: bool = True) -> Any:
+    """Ray Data's context with progress bars off (stderr is ours) and ordered output."""
+    import warnings
+
+    import ray.data
+
+    with warnings.catch_warnings():
+        # Ray Data's context warns about its own deprecated defaults when first built
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.execution_options.preserve_order = preserve_order
+    return ctx
+
+
+def one_thread_per_task() -> None:
+    """A Ray Data task asks for one CPU; Polars and BLAS would start a thread per core of
+    the node on every task and tasks sharing a node would fight over its cores. Effective
+    where the worker has not imported them yet (a runtime_env would start fresh workers
+    for every job, seconds each)."""
+    for var in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
