@@ -261,6 +261,30 @@ def test_tensorflow_graphs(tmp_path: Path) -> None:
     (folder / "saved_model.pb").write_bytes(wrapper)
     result = scan_model([folder])
     assert [f.evidence["callable"] for f in result.findings] == ["WriteFile"]
+    # an op TensorFlow's registry does not list as safe: could not be verified, never clean
+    odd = tmp_path / "odd.pb"
+    odd.write_bytes(graph("Placeholder", "MyCustomOp", "Relu").SerializeToString())
+    result = scan_file(odd)
+    assert result.verdict == "unverified"
+    assert "MyCustomOp" in result.findings[0].detail
+    # a SavedModel as TensorFlow writes one: variables, calls into its library, control flow
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.graph_def.CopyFrom(
+        graph("Placeholder", "VarHandleOp", "ReadVariableOp", "StatefulPartitionedCall", "NoOp")
+    )
+    fn = meta.graph_def.library.function.add()
+    fn.signature.name = "__inference_call_42"
+    for i, op in enumerate(("MatMul", "BiasAdd", "Relu", "Softmax", "If", "Identity")):
+        node = fn.node_def.add()
+        node.name, node.op = f"f{i}", op
+    node = meta.graph_def.node.add()
+    node.name, node.op = "call", "__inference_call_42"  # a node calling the function by name
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "saved_model.pb").write_bytes(
+        b"\x08\x01" + b"\x12" + _varint(meta.ByteSize()) + meta.SerializeToString()
+    )
+    assert scan_model([good]).findings == ()
     (tmp_path / "junk.pb").write_bytes(b"\xff\xff\xff garbage")
     assert scan_file(tmp_path / "junk.pb").verdict == "unverified"
 

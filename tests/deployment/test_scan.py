@@ -224,3 +224,21 @@ def test_zip_entry_claiming_more_bytes_than_the_file_ends(tmp_path: Path) -> Non
     struct.pack_into("<I", raw, cd + 20, 0x7FFFFFFF)
     path.write_bytes(bytes(raw))
     assert scan_file(path).verdict in ("unsafe", "unverified")
+
+
+def test_a_worker_pool_gives_the_same_report_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.deployment.scan import _engine
+
+    for i in range(12):
+        (tmp_path / f"m{i:02}.pkl").write_bytes(pickle.dumps({"w": list(range(i))}))
+    (tmp_path / "evil.pkl").write_bytes(b"cos\nsystem\n(S'true'\ntR.")
+    serial = _engine.scan_model([tmp_path])
+    assert not _engine._worth_a_pool([tmp_path / "m00.pkl", tmp_path / "m01.pkl"])
+    monkeypatch.setattr(_engine, "_POOL_MIN_FILES", 2)  # the pool path on a small folder
+    pooled = _engine.scan_model([tmp_path], jobs=2)
+    assert [(f.path, f.verdict) for f in pooled.scanned] == [
+        (f.path, f.verdict) for f in serial.scanned
+    ]
+    assert pooled.verdict == serial.verdict == "unsafe"

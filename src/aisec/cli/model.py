@@ -52,10 +52,13 @@ def model_group() -> None:
 
 def _scan_text(report: ScanReport) -> Callable[[Console], None]:
     def text(con: Console) -> None:
+        lines = []
         for f in report.scanned:
-            con.print(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}", markup=False)
+            lines.append(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}")
             if f.calls:
-                con.print(f"{'':<10} calls {', '.join(f.calls)}", markup=False)
+                lines.append(f"{'':<10} calls {', '.join(f.calls)}")
+        if lines:  # one print: rich's per-call rendering dominated folders of tiny files
+            con.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
         if report.findings:
             con.print()
             render_findings_text(list(report.findings), con)

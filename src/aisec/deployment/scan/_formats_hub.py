@@ -9,14 +9,18 @@
   ``_target_`` is imported and called by ``hydra.utils.instantiate``.
 * skops ``schema.json``: every type the schema names, checked against the pickle allowlist;
   operator / attrgetter / methodcaller nodes.
-* TensorFlow ``saved_model.pb`` / ``.pb`` graphs: operations that read or write files, run
-  Python or reach the network, parsed with TensorFlow's own protobuf definitions as
-  TensorBoard ships them (``tensorboard.compat.proto``), never by importing TensorFlow.
+* TensorFlow ``saved_model.pb`` / ``.pb`` graphs: an op allowlist (``tf_ops.txt``, generated
+  from TensorFlow's op registry): operations that read or write files, run Python or reach the
+  network are findings, any other op off the list makes the graph unverified; parsed with
+  TensorFlow's own protobuf definitions as TensorBoard ships them
+  (``tensorboard.compat.proto``), never by importing TensorFlow.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -376,6 +380,15 @@ TF_DENIED_OPS = frozenset(
 )
 
 
+@functools.cache
+def tf_safe_ops() -> frozenset[str]:
+    """The allowlist: ``tf_ops.txt`` (generated from TensorFlow's op registry by
+    scripts/gen_tf_ops.py) without the deny list."""
+    text = resources.files("aisec.deployment.scan").joinpath("tf_ops.txt").read_text("utf-8")
+    names = {line.strip() for line in text.splitlines()}
+    return frozenset(n for n in names if n and not n.startswith("#")) - TF_DENIED_OPS
+
+
 def _wire_fields(buf: bytes) -> list[tuple[int, int, Any]]:
     from aisec.deployment.scan._formats_ml import _fields
 
@@ -404,11 +417,14 @@ def tf_graph_ops(data: bytes, saved_model: bool) -> set[str]:
     else:
         graphs.append(graph_pb2.GraphDef.FromString(data))
     ops: set[str] = set()
+    functions: set[str] = set()
     for graph in graphs:
         ops.update(node.op for node in graph.node)
         for fn in graph.library.function:
+            functions.add(fn.signature.name)
             ops.update(node.op for node in fn.node_def)
-    return ops
+    # a node may call a function of the library by its name: that body is read above
+    return ops - functions
 
 
 def scan_tf_graph(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> None:
@@ -426,6 +442,12 @@ def scan_tf_graph(s: BlobScanner, buf: Buffer, member: str | None, name: str) ->
         return
     for op in sorted(ops & TF_DENIED_OPS):
         s.add(rules.TF_GRAPH_OP, f"graph uses {op}", member, None, op)
+    unknown = sorted(ops - TF_DENIED_OPS - tf_safe_ops())
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (
+            f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        )
+        s.unverified(f"TensorFlow graph uses ops outside the allowlist: {shown}", member)
     s.calls.update(f"tf::{op}" for op in ops)
 
 

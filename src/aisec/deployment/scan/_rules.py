@@ -186,7 +186,7 @@ ARCHIVE_MEMBER_ESCAPE = _rule(
 TF_GRAPH_OP = _rule(
     15,
     Severity.HIGH,
-    "TensorFlow graph uses an operation outside the allowlist (files, Python, network)",
+    "TensorFlow graph uses an operation that reaches files, Python or the network",
     "Do not load or serve the graph; re-export it without the listed operations.",
     rationale=(
         "TensorFlow graphs run their operations on load or serving: ReadFile, WriteFile, "
