@@ -289,6 +289,74 @@ def test_tensorflow_graphs(tmp_path: Path) -> None:
     assert scan_file(tmp_path / "junk.pb").verdict == "unverified"
 
 
+@pytest.mark.skipif(not HAS["tensorboard"], reason="tensorboard (TF protos) is not installed")
+def test_a_saved_models_own_saver_may_checkpoint_but_nothing_else(tmp_path: Path) -> None:
+    """TF2 writes SaveV2/RestoreV2 into __inference__traced_save/restore functions that its
+    saver_def names; TF1 into a save/ subgraph. Those are how variables load, not findings;
+    the same ops in a serving function, or a saver that a signature exposes, are."""
+    from tensorboard.compat.proto import meta_graph_pb2
+
+    def saved(meta: meta_graph_pb2.MetaGraphDef, name: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        body = meta.SerializeToString()
+        (folder / "saved_model.pb").write_bytes(b"\x08\x01\x12" + _varint(len(body)) + body)
+        return folder
+
+    def tf2(checkpoint_in_serving: bool = False) -> meta_graph_pb2.MetaGraphDef:
+        meta = meta_graph_pb2.MetaGraphDef()
+        g = meta.graph_def
+        for name, op, fn in (("saver_filename", "Placeholder", None),
+                             ("StatefulPartitionedCall_1", "StatefulPartitionedCall", "save"),
+                             ("StatefulPartitionedCall_2", "StatefulPartitionedCall", "restore"),
+                             ("serve", "StatefulPartitionedCall", "serving")):  # fmt: skip
+            node = g.node.add()
+            node.name, node.op = name, op
+            if fn:
+                node.attr["f"].func.name = f"__inference_{fn}_7"
+                node.input.append("saver_filename")
+        bodies = {"save": ("StringJoin", "ShardedFilename", "SaveV2", "MergeV2Checkpoints"),
+                  "restore": ("RestoreV2", "AssignVariableOp", "Identity"),
+                  "serving": ("MatMul", "Relu") + (("ReadFile", "SaveV2") if
+                                                   checkpoint_in_serving else ())}  # fmt: skip
+        for fn, ops in bodies.items():
+            f = g.library.function.add()
+            f.signature.name = f"__inference_{fn}_7"
+            for i, op in enumerate(ops):
+                nd = f.node_def.add()
+                nd.name, nd.op = f"{fn}{i}", op
+        meta.saver_def.filename_tensor_name = "saver_filename:0"
+        meta.saver_def.save_tensor_name = "StatefulPartitionedCall_1:0"
+        meta.saver_def.restore_op_name = "StatefulPartitionedCall_2"
+        return meta
+
+    assert scan_model([saved(tf2(), "tf2")]).findings == ()
+    bad = scan_model([saved(tf2(checkpoint_in_serving=True), "tf2-bad")])
+    assert sorted(f.evidence["callable"] for f in bad.findings) == ["ReadFile", "SaveV2"]
+    # a saver exposed through a signature: nothing of it is exempt
+    exposed = tf2()
+    exposed.signature_def["leak"].outputs["out"].name = "StatefulPartitionedCall_1:0"
+    calls = {f.evidence["callable"] for f in scan_model([saved(exposed, "exposed")]).findings}
+    assert {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename"} <= calls
+    # TF1: the save/ subgraph, found by walking back from restore_all and the save tensor
+    meta = meta_graph_pb2.MetaGraphDef()
+    for name, op, inputs in (("x", "Placeholder", ()), ("w", "VariableV2", ()),
+                             ("y", "MatMul", ("x", "w")), ("save/Const", "Const", ()),
+                             ("save/SaveV2", "SaveV2", ("save/Const", "w")),
+                             ("save/control_dependency", "Identity",
+                              ("save/Const", "^save/SaveV2")),
+                             ("save/RestoreV2", "RestoreV2", ("save/Const",)),
+                             ("save/Assign", "Assign", ("w", "save/RestoreV2")),
+                             ("save/restore_all", "NoOp", ("^save/Assign",))):  # fmt: skip
+        node = meta.graph_def.node.add()
+        node.name, node.op = name, op
+        node.input.extend(inputs)
+    meta.saver_def.filename_tensor_name = "save/Const:0"
+    meta.saver_def.save_tensor_name = "save/control_dependency:0"
+    meta.saver_def.restore_op_name = "save/restore_all"
+    assert scan_model([saved(meta, "tf1")]).findings == ()
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:

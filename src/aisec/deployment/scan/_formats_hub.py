@@ -395,8 +395,64 @@ def _wire_fields(buf: bytes) -> list[tuple[int, int, Any]]:
     return _fields(buf)
 
 
-def tf_graph_ops(data: bytes, saved_model: bool) -> set[str]:
-    """Every op name in the graph and its function library (SavedModel: every meta graph).
+#: Checkpoint ops: a SavedModel's own saver runs them to restore its variables from the
+#: model's ``variables/`` folder (and to save them), with a path the loader supplies. Inside
+#: the saver (what ``saver_def`` names, and the functions it calls) they are expected; anywhere
+#: else (a serving function, a plain graph) they read or write files the model chooses.
+TF_CHECKPOINT_OPS = frozenset(
+    {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "Save", "Restore",
+     "SaveSlices", "RestoreSlice"}
+)  # fmt: skip
+
+
+def _node_functions(node: Any, library: set[str]) -> set[str]:
+    """The library functions a node calls: by op name, or through func-valued attributes
+    (``StatefulPartitionedCall.f``, ``If.then_branch``, lists of functions)."""
+    out = {node.op} & library
+    for value in node.attr.values():
+        if value.HasField("func"):
+            out.add(value.func.name)
+        out.update(f.name for f in value.list.func)
+    return out & library
+
+
+def _saver_scope(meta: Any, graph: Any, library: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The graph nodes and library functions that belong to the meta graph's saver only."""
+    saver = meta.saver_def if meta is not None and meta.HasField("saver_def") else None
+    if saver is None:
+        return set(), set()
+    roots = {n.split(":")[0].lstrip("^") for n in (saver.restore_op_name, saver.save_tensor_name)}
+    by_name = {node.name: node for node in graph.node}
+    nodes: set[str] = set()
+    stack = [r for r in roots if r]
+    while stack:  # TF1: the save/restore subgraph, walked back along inputs
+        name = stack.pop()
+        if name in nodes or name not in by_name:
+            continue
+        nodes.add(name)
+        stack += [i.split(":")[0].lstrip("^") for i in by_name[name].input]
+    names = set(library)
+    fns: set[str] = set()
+    todo = [f for n in nodes for f in _node_functions(by_name[n], names)]
+    while todo:  # TF2: the __inference__traced_save/restore functions and what they call
+        fn = todo.pop()
+        if fn in fns:
+            continue
+        fns.add(fn)
+        todo += [f for nd in library[fn].node_def for f in _node_functions(nd, names)]
+    # a saver that a signature or the object graph can also run is no longer the saver alone:
+    # then none of it is exempt
+    exposed = {t.name.split(":")[0] for sig in meta.signature_def.values()
+               for t in (*sig.inputs.values(), *sig.outputs.values())}  # fmt: skip
+    exposed_fns = set(meta.object_graph_def.concrete_functions)
+    if exposed & nodes or exposed_fns & fns:
+        return set(), set()
+    return nodes, fns
+
+
+def tf_graph_ops(data: bytes, saved_model: bool) -> tuple[set[str], set[str]]:
+    """The op names of the graph and its function library (SavedModel: every meta graph):
+    those outside the saver, and those the saver alone runs (:func:`_saver_scope`).
 
     Raises ValueError (or the protobuf DecodeError, a subclass of Exception) if unreadable;
     ImportError if TensorBoard's copy of the TF protos is missing.
@@ -407,24 +463,29 @@ def tf_graph_ops(data: bytes, saved_model: bool) -> set[str]:
     graph_pb2: Any = importlib.import_module("tensorboard.compat.proto.graph_pb2")
     meta_graph_pb2: Any = importlib.import_module("tensorboard.compat.proto.meta_graph_pb2")
 
-    graphs: list[Any] = []
+    metas: list[tuple[Any, Any]] = []
     if saved_model:
         # SavedModel { int64 schema_version = 1; repeated MetaGraphDef meta_graphs = 2; }:
         # a two-field wrapper TensorBoard does not ship, read with the wire reader
         for num, wire, value in _wire_fields(data):
             if num == 2 and wire == 2:
-                graphs.append(meta_graph_pb2.MetaGraphDef.FromString(value).graph_def)
+                meta = meta_graph_pb2.MetaGraphDef.FromString(value)
+                metas.append((meta, meta.graph_def))
     else:
-        graphs.append(graph_pb2.GraphDef.FromString(data))
+        metas.append((None, graph_pb2.GraphDef.FromString(data)))
     ops: set[str] = set()
+    saver_ops: set[str] = set()
     functions: set[str] = set()
-    for graph in graphs:
-        ops.update(node.op for node in graph.node)
-        for fn in graph.library.function:
-            functions.add(fn.signature.name)
-            ops.update(node.op for node in fn.node_def)
+    for meta, graph in metas:
+        library = {fn.signature.name: fn for fn in graph.library.function}
+        functions.update(library)
+        saver_nodes, saver_fns = _saver_scope(meta, graph, library)
+        for node in graph.node:
+            (saver_ops if node.name in saver_nodes else ops).add(node.op)
+        for name, fn in library.items():
+            (saver_ops if name in saver_fns else ops).update(node.op for node in fn.node_def)
     # a node may call a function of the library by its name: that body is read above
-    return ops - functions
+    return ops - functions, saver_ops - functions
 
 
 def scan_tf_graph(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> None:
@@ -433,7 +494,7 @@ def scan_tf_graph(s: BlobScanner, buf: Buffer, member: str | None, name: str) ->
         return
     saved = name.rsplit("/", 1)[-1] == "saved_model.pb"
     try:
-        ops = tf_graph_ops(buf[: len(buf)], saved)
+        ops, saver_ops = tf_graph_ops(buf[: len(buf)], saved)
     except ImportError:
         s.unverified("TensorFlow graph not checked: install tensorboard (its TF protos)", member)
         return
@@ -442,13 +503,16 @@ def scan_tf_graph(s: BlobScanner, buf: Buffer, member: str | None, name: str) ->
         return
     for op in sorted(ops & TF_DENIED_OPS):
         s.add(rules.TF_GRAPH_OP, f"graph uses {op}", member, None, op)
-    unknown = sorted(ops - TF_DENIED_OPS - tf_safe_ops())
+    # the saver's own checkpoint ops are expected; any other denied op in it is a finding
+    for op in sorted((saver_ops - TF_CHECKPOINT_OPS) & TF_DENIED_OPS):
+        s.add(rules.TF_GRAPH_OP, f"graph's saver uses {op}", member, None, op)
+    unknown = sorted((ops | saver_ops) - TF_DENIED_OPS - tf_safe_ops())
     if unknown:
         shown = ", ".join(unknown[:20]) + (
             f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         )
         s.unverified(f"TensorFlow graph uses ops outside the allowlist: {shown}", member)
-    s.calls.update(f"tf::{op}" for op in ops)
+    s.calls.update(f"tf::{op}" for op in ops | saver_ops)
 
 
 HUB_SCANNERS = {
