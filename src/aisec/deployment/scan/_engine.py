@@ -98,7 +98,12 @@ def _verdict(findings: Sequence[Finding]) -> ScanVerdict:
 
 
 def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    """Every regular file under ``paths``, sorted; symlinks inside folders are not followed."""
+    """Every regular file under ``paths``, sorted; symlinks inside folders are not followed.
+
+    ``os.scandir`` rather than ``os.walk`` plus ``Path.is_symlink``/``is_file``: the entry
+    types come with the listing, so a folder of many small files costs no extra ``stat`` per
+    file. Same order as before: a folder's files by name, then its sub-folders by name.
+    An unreadable sub-folder is skipped, as ``os.walk`` skips it."""
     count = 0
     for root in paths:
         if not root.exists():
@@ -107,25 +112,38 @@ def _walk(paths: Sequence[Path]) -> Iterator[Path]:
             count += 1
             yield root
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not Path(dirpath, d).is_symlink())
-            for name in sorted(filenames):
-                path = Path(dirpath, name)
-                if path.is_symlink() or not path.is_file():
+        stack = [str(root)]
+        while stack:
+            folder = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError:
+                continue
+            subdirs = []
+            for entry in entries:
+                if entry.is_symlink():
                     continue
-                count += 1
-                if count > MAX_FILES:
-                    raise InputError(f"more than {MAX_FILES} files under the path", path=root)
-                yield path
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    count += 1
+                    if count > MAX_FILES:
+                        raise InputError(f"more than {MAX_FILES} files under the path", path=root)
+                    yield Path(entry.path)
+            stack.extend(reversed(subdirs))  # the first sub-folder is walked next
+
+
+_READ_WHOLE = 64 * 1024
 
 
 def scan_file(path: str | os.PathLike[str], *, digest: bool = False) -> FileResult:
     """Scan one file. Never executes, imports or deserialises any of its content."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     display = str(path)
     try:
-        size = path.stat().st_size
         fh = path.open("rb")
+        size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
     with fh:
@@ -133,9 +151,12 @@ def scan_file(path: str | os.PathLike[str], *, digest: bool = False) -> FileResu
             return FileResult(
                 display, None, ScanVerdict.CLEAN, (), digest_file(path) if digest else None, 0
             )
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            scanner = BlobScanner(display, extra=EXTRA_SCANNERS)
-            fmt = scanner.scan(buf, member=None, depth=0, name=path.name)
+        scanner = BlobScanner(display, extra=EXTRA_SCANNERS)
+        if size <= _READ_WHOLE:  # a small file: one read is cheaper than mapping it
+            fmt = scanner.scan(fh.read(), member=None, depth=0, name=path.name)
+        else:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                fmt = scanner.scan(buf, member=None, depth=0, name=path.name)
     digest_value = digest_file(path) if digest else None
     if fmt is None:
         # no format that a loader executes (config, tokenizer, text): nothing runs on load
