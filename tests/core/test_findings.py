@@ -104,6 +104,13 @@ def test_any_findings_make_valid_sarif(items: list[Finding]) -> None:
     assert code_scanning_problems(sarif) == []
 
 
+@pytest.mark.parametrize("path", ["\\", "..\\x.pt", "C:\\models\\x.pt", "a/./b//c.pt", "c:x"])
+def test_odd_subject_paths_stay_relative_uris(path: str) -> None:
+    """Found by the property above: a file named by a backslash became the URI "/"."""
+    sarif = findings_to_sarif([_finding(path=path)])
+    assert code_scanning_problems(sarif) == []
+
+
 def test_text_rendering_does_not_interpret_markup() -> None:
     console = Console(record=True, width=200)
     f = _finding(path="[bold]evil[/bold].pt")
@@ -146,7 +153,8 @@ def code_scanning_problems(sarif: dict[str, object]) -> list[str]:
         for loc in res["locations"]:
             art = loc["physicalLocation"]["artifactLocation"]
             uri = art["uri"]
-            if uri.startswith(("/", "file:")) or ".." in uri.split("/"):
+            first = uri.split("/")[0]
+            if uri.startswith("/") or ":" in first or ".." in uri.split("/"):
                 problems.append(f"uri {uri!r} is not relative to the checkout")
             if art.get("uriBaseId") not in run.get("originalUriBaseIds", {}):
                 problems.append(f"uri {uri!r} has no declared base")

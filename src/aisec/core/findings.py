@@ -425,9 +425,15 @@ def _rule_name(title: str) -> str:
 
 
 def _uri(path: str) -> str:
+    """A relative URI reference for a (portable, relative) path. Windows separators become
+    "/"; what that could turn into an absolute or climbing URI (a name that is a backslash,
+    ``..\\x``) is kept literal: empty and "." segments dropped, ".." percent-encoded."""
     from urllib.parse import quote
 
-    return quote(path.replace("\\", "/"), safe="/:.-_~")
+    parts = [seg for seg in path.replace("\\", "/").split("/") if seg not in ("", ".")]
+    # ":" encoded too: a first segment "c:" would read as a URI scheme
+    text = "/".join("%2E%2E" if seg == ".." else quote(seg, safe=".-_~") for seg in parts)
+    return text or "."
 
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
