@@ -85,6 +85,32 @@ def fail_on_option() -> Callable[[F], F]:
     )
 
 
+def engine_options(*, ray_does: str, address_note: str = "") -> Callable[[F], F]:
+    """``--engine local|ray``, ``--address`` and ``--workers``, as every Ray-capable command
+    spells them; ``ray_does`` says what runs on Ray, ``address_note`` what workers must reach."""
+    note = f"; {address_note}" if address_note else ""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs."
+        )(f)
+        f = click.option(
+            "--address",
+            default=None,
+            help="Ray cluster to join with --engine ray (ray://host:10001, host:6379 or auto; "
+            f"a KubeRay head service){note}. Default: a local Ray of --workers CPUs.",
+        )(f)
+        return click.option(
+            "--engine",
+            type=click.Choice(["local", "ray"]),
+            default="local",
+            show_default=True,
+            help=f"Run in this process, or {ray_does} (pip install 'aisec[ray]').",
+        )(f)
+
+    return decorate
+
+
 @contextlib.contextmanager
 def open_output(path: Path) -> Iterator[TextIO]:
     """Open the results destination lazily; '-' is stdout."""

@@ -12,6 +12,7 @@ from aisec.cli._common import (
     OutputFormat,
     byte_progress,
     db_option,
+    engine_options,
     fail_on_option,
     format_option,
     key_option,
@@ -211,24 +212,12 @@ def export_croissant(name: str, db: str | None, output: Path) -> None:
     "every other check reads every row [default: 20000].",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Run the row-wise checks (missing, schema values, PII, duplicate hashes, gathering "
-    "the sample) in this process, or as a Ray Data job over row slices (pip install "
-    "'aisec[ray]'); workers get the dataset path, column names and sample row numbers, "
-    "never a key. Same findings either way.",
+@engine_options(
+    ray_does="as a Ray Data job over row slices for the row-wise checks (missing, schema "
+    "values, PII, duplicate hashes, gathering the sample); workers get the dataset path, "
+    "column names and sample row numbers, never a key. Same findings either way",
+    address_note="workers must read the dataset at the same path",
 )
-@click.option(
-    "--address",
-    default=None,
-    help="Ray cluster to join with --engine ray (ray://host:10001, host:6379 or auto; a "
-    "KubeRay head service); workers must read the dataset at the same path. Default: a "
-    "local Ray of --workers CPUs.",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs.")
 @click.option(
     "--record/--no-record",
     default=True,

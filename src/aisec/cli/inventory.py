@@ -14,6 +14,7 @@ from aisec.cli._common import (
     OutputFormat,
     byte_progress,
     db_option,
+    engine_options,
     fail_on_option,
     format_option,
     key_option,
@@ -114,23 +115,12 @@ def _read_json(path: Path) -> Any:
     help="Print why sightings were merged and why look-alikes are not AI systems.",
 )
 @click.option("--no-git", is_flag=True, help="Do not read repository owners with git log.")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Parse and match the log, billing and SaaS files in this process, or as a Ray Data "
-    "job, one block per file (pip install 'aisec[ray]'); workers get the file paths, the "
-    "catalogue and the DNS answers, never a key or token. Reconciliation stays here.",
+@engine_options(
+    ray_does="as a Ray Data job parsing and matching the log, billing and SaaS files, one "
+    "block per file; workers get the file paths, the catalogue and the DNS answers, never a key or "
+    "token. Reconciliation stays here",
+    address_note="workers must read the files at the same paths",
 )
-@click.option(
-    "--address",
-    default=None,
-    help="Ray cluster to join with --engine ray (ray://host:10001, host:6379 or auto; a "
-    "KubeRay head service); workers must read the files at the same paths. Default: a "
-    "local Ray of --workers CPUs.",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs.")
 @click.option("--attest", is_flag=True, help="Record a monitoring/inventory attestation.")
 @key_option()
 @db_option()

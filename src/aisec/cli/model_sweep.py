@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from aisec.cli._common import ControlOptions, control_options, plural, stderr_console
+from aisec.cli._common import (
+    ControlOptions,
+    control_options,
+    engine_options,
+    plural,
+    stderr_console,
+)
 from aisec.cli.model import model_group
 
 if TYPE_CHECKING:
@@ -35,20 +41,7 @@ class _SweepOutcome:
 
 @model_group.command(name="sweep")
 @click.argument("sources", nargs=-1, required=True)
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Scan in this process, or as Ray tasks (pip install 'aisec[ray]').",
-)
-@click.option(
-    "--address",
-    default=None,
-    help="Ray cluster to join (ray://host:10001, host:6379 or auto; a KubeRay head service). "
-    "Default: a local Ray of --workers CPUs, stopped after the sweep.",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local Ray CPUs.")
+@engine_options(ray_does="as Ray tasks; a local Ray is stopped after the sweep")
 @click.option(
     "--model-depth",
     type=click.IntRange(min=1),
