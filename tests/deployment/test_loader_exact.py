@@ -14,7 +14,6 @@ import io
 import json
 import os
 import pickle
-import shutil
 import struct
 import subprocess
 import sys
@@ -23,29 +22,19 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sandbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aisec.deployment import scan_file
 
 HAS_ONNX = importlib.util.find_spec("onnx") is not None
-_UNSHARE = shutil.which("unshare")
 
 
-def _sandbox_prefix() -> list[str]:
-    if _UNSHARE and subprocess.run([_UNSHARE, "-n", "true"], check=False).returncode == 0:
-        return [_UNSHARE, "-n"]
-    return []
+_PREFIX = sandbox.prefix()
 
 
-_PREFIX = _sandbox_prefix()
-
-
-def _limits() -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+_limits = sandbox.limits(20, 4 << 30)  # the child's, set before exec
 
 
 def real_load(loader: str, path: Path, cwd: Path) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sandbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,24 +43,12 @@ pytestmark = pytest.mark.skipif(
 )
 _ENV = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "torch")}
 
-_UNSHARE = shutil.which("unshare")
 
-
-def _prefix() -> list[str]:
-    if _UNSHARE and subprocess.run([_UNSHARE, "-n", "true"], check=False).returncode == 0:
-        return [_UNSHARE, "-n"]
-    return []
-
-
-_PREFIX = _prefix()
+_PREFIX = sandbox.prefix()
 _MARKER = "MARKER"  # relative: the child runs in the batch folder
 
 
-def _limits() -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+_limits = sandbox.limits(120, 6 << 30)  # the child's, set before exec
 
 
 # The child: loads every file in both modes, reports what the loader did, one JSON line.

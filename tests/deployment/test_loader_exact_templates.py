@@ -15,35 +15,22 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+import sandbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aisec.deployment import scan_file
 
-_UNSHARE = shutil.which("unshare")
+_PREFIX = sandbox.prefix()
 
 
-def _prefix() -> list[str]:
-    if _UNSHARE and subprocess.run([_UNSHARE, "-n", "true"], check=False).returncode == 0:
-        return [_UNSHARE, "-n"]
-    return []
-
-
-_PREFIX = _prefix()
-
-
-def _limits() -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+_limits = sandbox.limits(20, 2 << 30)  # the child's, set before exec
 
 
 def _child(code: str, *args: str, cwd: Path) -> None:
