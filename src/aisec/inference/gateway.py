@@ -213,7 +213,8 @@ class Gateway:
         if isinstance(self._recorder, StoreRecorder):
             self._recorder.close()
 
-    def _limits(self, account: Account, route: RouteConfig, tokens: int) -> tuple[Limit, ...]:
+    def _shape(self, account: Account, route: RouteConfig) -> tuple[tuple[str, str, bool], ...]:
+        """The limits that apply to the account on the route: (name, rate, counts tokens)."""
         shape = self._limit_cache.get((account.name, route.path))
         if shape is None:
             out = []
@@ -224,6 +225,10 @@ class Gateway:
                 if lim.tokens:
                     out.append((f"{scope}:tok", lim.tokens, True))
             shape = self._limit_cache[(account.name, route.path)] = tuple(out)
+        return shape
+
+    def _limits(self, account: Account, route: RouteConfig, tokens: int) -> tuple[Limit, ...]:
+        shape = self._shape(account, route)
         return tuple(Limit(name, rate, tokens if tok else 1) for name, rate, tok in shape)
 
     def _charge(self, account: Account, route: RouteConfig, tokens: int) -> None:
@@ -231,12 +236,8 @@ class Gateway:
         the request path (the reply is not held for it)."""
         if tokens <= 0:
             return
-        self._limits(account, route, 1)  # fills the cache
-        limits = tuple(
-            Limit(name, rate, tokens)
-            for name, rate, tok in self._limit_cache[(account.name, route.path)]
-            if tok
-        )
+        shape = self._shape(account, route)
+        limits = tuple(Limit(name, rate, tokens) for name, rate, tok in shape if tok)
         if limits:
             task = asyncio.create_task(self.limiter.charge(account.name, limits))
             self._charges.add(task)
@@ -441,20 +442,21 @@ class Gateway:
 
     def connection_refused(self, host: str) -> None:
         """A connection past ``max-connections-per-client``: one metric, one audit line."""
-        self._count("(connection)", "connection-cap")
-        self.audit.write(
-            {"event": "request", "time": time.time(), "request_id": os.urandom(8).hex(),
-             "account": None, "route": None, "status": 503, "action": "connection-cap",
-             "client": host, "notes": [f"over {self.cfg.max_connections_per_client} connections"]}
-        )  # fmt: skip
+        cap = self.cfg.max_connections_per_client
+        self._connection_event(host, 503, "connection-cap", f"over {cap} connections")
 
     def header_timed_out(self, host: str) -> None:
         """Headers not complete within ``header-timeout``: one metric, one audit line."""
-        self._count("(connection)", "header-timeout")
+        late = f"headers not complete in {self.cfg.header_timeout:g} s"
+        self._connection_event(host, 408, "header-timeout", late)
+
+    def _connection_event(self, host: str, status: int, action: str, note: str) -> None:
+        """A refusal before any request was read: no account, no route."""
+        self._count("(connection)", action)
         self.audit.write(
             {"event": "request", "time": time.time(), "request_id": os.urandom(8).hex(),
-             "account": None, "route": None, "status": 408, "action": "header-timeout",
-             "client": host, "notes": [f"headers not complete in {self.cfg.header_timeout:g} s"]}
+             "account": None, "route": None, "status": status, "action": action,
+             "client": host, "notes": [note]}
         )  # fmt: skip
 
     def _latency(self, path: str) -> Any:
@@ -513,8 +515,7 @@ class Gateway:
 
     def _meters(self, account: Account, route: RouteConfig) -> bool:
         """Whether the account has a token limit on this route to meter output against."""
-        self._limits(account, route, 1)
-        return any(tok for _, _, tok in self._limit_cache[(account.name, route.path)])
+        return any(tok for _, _, tok in self._shape(account, route))
 
     def _audit(
         self, rid: str, account: str | None, route: RouteConfig, status: int, action: str,
