@@ -57,6 +57,16 @@ def _replay(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any) -> tu
         ),
         ({"accounts": [{"name": "a", "api-key": "short"}]}, "accounts.0.api-key"),
         ({"detectors": {"paraphrase-density": 2}}, "detectors.paraphrase-density"),
+        ({"header-timeout": 0}, "header-timeout"),
+        ({"max-connections-per-client": 0}, "max-connections-per-client"),
+        (
+            {
+                "routes": [
+                    {"path": "/v", "kind": "openai-chat", "hardening": {"unknown-fields": "maybe"}}
+                ]
+            },
+            "routes.0.hardening.unknown-fields",
+        ),
     ],
 )
 def test_bad_config_is_one_line_exit_2(
