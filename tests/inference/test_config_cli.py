@@ -166,3 +166,14 @@ def test_inference_all_is_exact() -> None:
             continue
         if getattr(obj, "__module__", "").startswith("aisec.inference"):
             assert member in exported, member
+
+
+def test_the_shipped_example_config_loads() -> None:
+    """examples/guard.yaml, which the README serves, is a valid config with every setting."""
+    from aisec.inference import load_config
+
+    example = Path(__file__).parents[2] / "examples" / "guard.yaml"
+    cfg, _ = load_config(example)
+    chat = cfg.routes[0].hardening
+    assert chat.unknown_fields == "strip" and chat.allow_fields == ("guided_json",)
+    assert cfg.header_timeout == 10 and cfg.max_connections_per_client == 256
