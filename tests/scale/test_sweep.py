@@ -122,3 +122,25 @@ def test_sweep_command_records_one_attestation_per_model_and_resumes(
     assert main(["model", "sweep", str(tmp_path / "absent")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_ray_chunks_bound_files_bytes_and_keep_every_cpu_busy() -> None:
+    from aisec.scale import sweep as sw
+
+    big = sw.RAY_CHUNK_BYTES // 2 + 1
+    units = [
+        sw.ModelUnit(f"m{i}", tuple(f"m{i}/f{j}" for j in range(4)), "s", (10, 10, 10, big))
+        for i in range(400)
+    ]
+    files = [f for u in units for f in u.files]
+    for cpus in (1, 2, 64):
+        chunks = sw._ray_chunks(units, cpus)
+        assert [f for c in chunks for f in c] == files  # every file once, in plan order
+        assert max(map(len, chunks)) <= sw.RAY_CHUNK_FILES
+        assert len(chunks) >= min(len(files), sw.RAY_TASKS_PER_CPU * cpus)
+        size = {f: s for u in units for f, s in zip(u.files, u.sizes, strict=True)}
+        for c in chunks:  # a file over half the bound never shares a chunk with another such
+            assert len(c) == 1 or sum(size[f] for f in c) <= sw.RAY_CHUNK_BYTES
+    # sizes unknown (object-store prefixes): bounded by count alone
+    bare = [sw.ModelUnit("x", tuple(f"x/{j}" for j in range(1000)), "s")]
+    assert [len(c) for c in sw._ray_chunks(bare, 2)] == [125] * 8

@@ -118,8 +118,11 @@ class Table:
         return self.lazy.filter(pl.col(ROW).is_in(picked.implode()))
 
     def rows(self, lo: int, hi: int) -> Table:
-        """Rows ``lo`` to ``hi`` (exclusive) as a table; their row numbers stay global."""
-        return Table(self.path, self.lazy.slice(lo, hi - lo), self.columns, (lo, hi))
+        """Rows ``lo`` to ``hi`` (exclusive) as a table; their row numbers stay global.
+
+        The slice is taken at the scan, before the blank folding and the row numbers, so
+        Polars reads only the row groups (Parquet) that hold it."""
+        return open_table(self.path, bounds=(lo, hi))
 
 
 def sample_rows(n_rows: int, cap: int, seed: int) -> Any:
@@ -132,8 +135,11 @@ def sample_rows(n_rows: int, cap: int, seed: int) -> Any:
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=cap, replace=False))
 
 
-def open_table(path: Path, *, role: str = "dataset") -> Table:
-    """Scan CSV (``.csv``/``.tsv``), Parquet or JSON lines without loading it.
+def open_table(
+    path: Path, *, role: str = "dataset", bounds: tuple[int, int] | None = None
+) -> Table:
+    """Scan CSV (``.csv``/``.tsv``), Parquet or JSON lines without loading it; ``bounds``:
+    rows [lo, hi) alone, numbered as in the whole table.
 
     CSV cells are text to Polars: nothing in a cell is evaluated, formulas included.
     """
@@ -169,6 +175,8 @@ def open_table(path: Path, *, role: str = "dataset") -> Table:
         raise FormatError(f"cannot read {role}: {first}", path=path) from exc
     if not schema:
         raise FormatError(f"{role} has no columns", path=path)
+    if bounds is not None:
+        lazy = lazy.slice(bounds[0], bounds[1] - bounds[0])
     if ROW in schema:
         raise FormatError(f"{role} has a column named {ROW}, which aisec reserves", path=path)
     # an empty or blank string is a missing value in every format: CSV readers turn it
@@ -180,8 +188,8 @@ def open_table(path: Path, *, role: str = "dataset") -> Table:
     ]
     if blank:
         lazy = lazy.with_columns(blank)
-    lazy = lazy.with_row_index(ROW)
-    return Table(path=path, lazy=lazy, columns=schema)
+    lazy = lazy.with_row_index(ROW, offset=bounds[0] if bounds else 0)
+    return Table(path=path, lazy=lazy, columns=schema, bounds=bounds)
 
 
 def check_readable(table: Table) -> int:

@@ -1,7 +1,7 @@
-"""``aisec data audit --engine ray``: the audit's row-local checks on Ray Data.
+"""``aisec data audit --engine ray``: the audit's row-local checks as Ray tasks.
 
-The driver plans the table into row slices; a Ray Data ``map_batches`` job runs
-:func:`aisec.data._rowpass.row_checks` on each slice (missing values, the expected schema's
+The driver plans the table into row slices; one Ray task per slice runs
+:func:`aisec.data._rowpass.row_checks` on it (missing values, the expected schema's
 value checks, personal data with its Luhn and phone confirmation, the duplicate hashes, and
 the rows of the model-based checks' seeded sample); the driver merges the partial results in
 row order. Everything else stays on the driver: the column scales the hashes need, the
@@ -14,7 +14,6 @@ numbers; never a key or a database URL.
 from __future__ import annotations
 
 import math
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -38,52 +37,24 @@ def plan_slices(n_rows: int, cpus: int, chunk_rows: int = CHUNK_ROWS) -> list[tu
 def slice_checks(path: str, lo: int, hi: int, plan: RowPlan) -> RowChecks:
     """The row-local checks of rows [lo, hi) of the table at ``path``; runs on a worker,
     which opens the table itself (the same reader and types as the driver)."""
-    table = open_table(Path(path)).rows(lo, hi)
+    table = open_table(Path(path), bounds=(lo, hi))
     return row_checks(table, plan, collect_keys=True)
-
-
-def _batch(batch: dict[str, Any], path: str, plan: RowPlan) -> dict[str, Any]:
-    import numpy as np
-
-    from aisec.scale._ray import one_thread_per_task
-
-    one_thread_per_task()
-    # the partial results are our own objects, computed by our code on the worker; pickle
-    # carries them back to the driver (never anything read from the dataset as code)
-    out = [
-        pickle.dumps(slice_checks(path, int(lo), int(hi), plan))
-        for lo, hi in zip(batch["lo"], batch["hi"], strict=True)
-    ]
-    return {"lo": np.asarray(batch["lo"]), "part": np.asarray(out, dtype=object)}
 
 
 def ray_row_pass(
     *, address: str | None = None, workers: int | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> Any:
-    """A ``row_pass`` for :func:`aisec.data.audit_dataset` that runs on Ray Data."""
+    """A ``row_pass`` for :func:`aisec.data.audit_dataset` that runs as Ray tasks."""
 
     def run(table: Table, plan: RowPlan) -> RowChecks:
-        from aisec.scale._ray import quiet_data_context, ray_session
+        from aisec.scale._ray import map_tasks, ray_session
 
         n_rows = table.count()
         with ray_session(address, workers) as ray:
-            import ray.data
-
             cpus = int(ray.cluster_resources().get("CPU", 1))
-            slices = plan_slices(n_rows, cpus, chunk_rows)
-            quiet_data_context(ray)
-            ds = ray.data.from_items(
-                [{"lo": lo, "hi": hi} for lo, hi in slices], override_num_blocks=len(slices)
-            )
-            rows = ds.map_batches(
-                _batch,
-                batch_size=1,
-                num_cpus=1,
-                batch_format="numpy",
-                fn_kwargs={"path": str(table.path), "plan": plan},
-            ).take_all()
-        rows.sort(key=lambda r: int(r["lo"]))
-        parts = [pickle.loads(r["part"]) for r in rows]  # noqa: S301 - our own results
+            slices = [(str(table.path), lo, hi) for lo, hi in plan_slices(n_rows, cpus, chunk_rows)]
+            got = dict(map_tasks(ray, slice_checks, slices, shared=plan))
+        parts = [got[i] for i in range(len(slices))]
         merged = merge_row_checks(parts)
         merged.parts = len(parts)
         merged.where = [f"ray: {len(parts)} slices on {cpus} CPUs"]

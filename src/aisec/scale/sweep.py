@@ -33,7 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelUnit", "SweepResult", "plan_sweep", "run_sweep", "scan_chunk"]
 
-CHUNK_FILES = 64
+CHUNK_FILES = 64  # files per chunk in this process: the progress bar's step
+# A worker idles ~2.5 ms between two Ray tasks (result out, next task in; measured beside
+# bench/bench_scale.py); at ~150 µs per small file, 1,024 files keep that under 2 %, and a
+# task of at most 256 MB bounds what a lost worker makes the sweep read again.
+RAY_CHUNK_FILES = 1024
+RAY_CHUNK_BYTES = 256 * 1024**2
+RAY_TASKS_PER_CPU = 4  # at least this many tasks per CPU, so no worker idles at the end
 RECORD_BATCH = 64
 TASK_MEMORY = 512 * 1024 * 1024  # bytes a Ray task asks for: bounds how many run per worker
 MAX_REMOTE_FILE = 64 * 1024**3
@@ -46,6 +52,7 @@ class ModelUnit:
     name: str
     files: tuple[str, ...]
     signature: str  # paths, sizes and modification times: a changed model is swept again
+    sizes: tuple[int, ...] = ()  # bytes per file where the plan knew them (0: unknown)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "files": len(self.files), "signature": self.signature}
@@ -108,7 +115,9 @@ def _group_folder(root: Path, depth: int) -> Iterator[ModelUnit]:
             groups.setdefault(key, []).append((str(p), st.st_size, st.st_mtime_ns))
     for key in sorted(groups):
         items = groups[key]
-        yield ModelUnit(key, tuple(i[0] for i in items), _signature(items))
+        yield ModelUnit(
+            key, tuple(i[0] for i in items), _signature(items), tuple(i[1] for i in items)
+        )
 
 
 def _group_urls(urls: Iterable[str]) -> Iterator[ModelUnit]:
@@ -128,7 +137,9 @@ def _group_urls(urls: Iterable[str]) -> Iterator[ModelUnit]:
         groups.setdefault(parent, []).append((url, size, mtime))
     for key in sorted(groups):
         items = groups[key]
-        yield ModelUnit(key, tuple(i[0] for i in items), _signature(items))
+        yield ModelUnit(
+            key, tuple(i[0] for i in items), _signature(items), tuple(i[1] for i in items)
+        )
 
 
 def plan_sweep(
@@ -151,7 +162,7 @@ def plan_sweep(
         p = Path(text)
         if p.is_dir():
             units += [
-                ModelUnit(f"{p.name}/{u.name}", u.files, u.signature)
+                ModelUnit(f"{p.name}/{u.name}", u.files, u.signature, u.sizes)
                 for u in _group_folder(p, model_depth)
             ]
         elif p.is_file() and p.suffix in (".txt", ".lst"):
@@ -234,26 +245,68 @@ def _chunks(units: Sequence[ModelUnit], size: int) -> list[list[str]]:
     return [files[i : i + size] for i in range(0, len(files), size)]
 
 
+def _ray_chunks(units: Sequence[ModelUnit], cpus: int) -> list[list[str]]:
+    """Chunks for Ray tasks: up to RAY_CHUNK_FILES files and RAY_CHUNK_BYTES bytes each, and
+    small enough that every CPU gets RAY_TASKS_PER_CPU of them."""
+    sized = [
+        (f, u.sizes[i] if i < len(u.sizes) else 0) for u in units for i, f in enumerate(u.files)
+    ]
+    most = max(1, min(RAY_CHUNK_FILES, -(-len(sized) // (RAY_TASKS_PER_CPU * max(1, cpus)))))
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    held = 0
+    for f, size in sized:
+        if chunk and (len(chunk) >= most or held + size > RAY_CHUNK_BYTES):
+            chunks.append(chunk)
+            chunk, held = [], 0
+        chunk.append(f)
+        held += size
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 def _local(chunks: Sequence[list[str]]) -> Iterator[list[FileResult]]:
     for chunk in chunks:
         yield scan_chunk(chunk)
 
 
 def _ray(
-    chunks: Sequence[list[str]], address: str | None, workers: int | None
+    units: Sequence[ModelUnit], address: str | None, workers: int | None
 ) -> Iterator[list[FileResult]]:
-    from aisec.scale._ray import ray_session
+    from aisec.scale._ray import map_tasks, ray_session
 
     with ray_session(address, workers) as ray:
-        task = ray.remote(num_cpus=1, memory=TASK_MEMORY, max_retries=3)(scan_chunk)
-        in_flight: list[Any] = []
-        limit = 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-        queue = list(chunks)
-        while queue or in_flight:
-            while queue and len(in_flight) < limit:
-                in_flight.append(task.remote(queue.pop(0)))
-            done, in_flight = ray.wait(in_flight, num_returns=1)
-            yield ray.get(done[0])
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        chunks = [(c,) for c in _ray_chunks(units, cpus)]
+        for i, wire in map_tasks(ray, _scan_chunk_wire, chunks, memory=TASK_MEMORY):
+            yield _from_wire(chunks[i][0], wire)
+
+
+# A result crosses to the driver as a plain tuple, without the path the driver sent (unless
+# the scan renamed it): pickling the dataclasses cost the worker ~6 µs per file and the
+# paths were most of the bytes; the tuple costs under 1 µs.
+Wire = tuple[
+    "str | None", "str | None", str, "tuple[Finding, ...]", "str | None", int, tuple[str, ...]
+]
+
+
+def _scan_chunk_wire(files: Sequence[str]) -> list[Wire]:
+    return [
+        (None if r.path == f else r.path, r.format, r.verdict.value, r.findings, r.digest,
+         r.size, r.calls)
+        for f, r in zip(files, scan_chunk(files), strict=True)
+    ]  # fmt: skip
+
+
+def _from_wire(files: Sequence[str], wire: Sequence[Wire]) -> list[FileResult]:
+    from aisec.core.predicates.enums import ScanVerdict
+    from aisec.deployment.scan import FileResult
+
+    return [
+        FileResult(path or f, fmt, ScanVerdict(verdict), findings, digest, size, calls)
+        for f, (path, fmt, verdict, findings, digest, size, calls) in zip(files, wire, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------------- the sweep
@@ -307,8 +360,10 @@ def run_sweep(
     owner = {f: u for u in todo for f in u.files}
     pending: dict[str, dict[str, FileResult]] = {u.name: {} for u in todo}
     batch: list[tuple[ModelUnit, ScanReport]] = []
-    chunks = _chunks(todo, CHUNK_FILES)
-    results = _ray(chunks, address, workers) if engine == "ray" else _local(chunks)
+    if engine == "ray":
+        results = _ray(todo, address, workers)
+    else:
+        results = _local(_chunks(todo, CHUNK_FILES))
     with journal.open("a", encoding="utf-8") as jf:
         if not resume:
             jf.write(json.dumps({"sweep": sweep_id, "units": len(units)}) + "\n")
