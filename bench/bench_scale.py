@@ -224,14 +224,13 @@ def extrapolate(sweep: dict[str, float] | None, table: dict[str, float] | None) 
             print(f"  1M models, {cores} cores: {_span(1e6 * per_model / cores)} for their "
                   f"{sweep['files'] / sweep['models']:.0f} small files each "
                   f"({per_model * 1e3:.2f} core-ms per model), plus "
-                  f"{_span(1e6 * sweep['per_gb'] / cores)} per GB of checkpoint per model "
-                  f"({sweep['per_gb']:.2f} core-s per GB, if storage keeps up)")  # fmt: skip
+                  f"{_span(1e6 * sweep['per_gb'] / cores)} for every GB of checkpoint in each "
+                  f"model ({sweep['per_gb']:.2f} core-s per GB, if storage keeps up)")  # fmt: skip
     if table:
         per_row = table["ray2"] / table["rows"] * 2  # core-seconds per row of the row pass
         driver = (table["audit_small"] - table["rowpass_small"]) / table["rows_small"]
         for cores in (64, 512):
-            minutes = 1e9 * per_row / cores / 60
-            print(f"  1B rows, row pass on {cores} cores: {minutes:6.1f} min "
+            print(f"  1B rows, row pass on {cores} cores: {_span(1e9 * per_row / cores)} "
                   f"({per_row * 1e9:.0f} core-ns per row)")  # fmt: skip
         print(f"  1B rows, driver-side checks (gross errors, triggers, duplicate grouping, "
               f"scoring; Polars streaming, one machine): about {1e9 * driver / 3600:.1f} h "

@@ -144,3 +144,20 @@ def test_ray_chunks_bound_files_bytes_and_keep_every_cpu_busy() -> None:
     # sizes unknown (object-store prefixes): bounded by count alone
     bare = [sw.ModelUnit("x", tuple(f"x/{j}" for j in range(1000)), "s")]
     assert [len(c) for c in sw._ray_chunks(bare, 2)] == [125] * 8
+
+
+def test_a_task_whose_worker_dies_is_run_again(tmp_path: Path, ray_cluster: Any) -> None:
+    from aisec.scale._ray import map_tasks
+
+    def die_once(i: int, marker_dir: str) -> int:
+        import os
+
+        marker = Path(marker_dir) / f"{i}.died"
+        if i == 2 and not marker.exists():
+            marker.touch()
+            os._exit(1)  # the worker process is lost mid-task, as on a node failure
+        return i * i
+
+    got = dict(map_tasks(ray_cluster, die_once, [(i,) for i in range(5)], shared=str(tmp_path)))
+    assert got == {i: i * i for i in range(5)}
+    assert (tmp_path / "2.died").exists()  # it did die once, and its retry gave the result

@@ -106,7 +106,7 @@ def discover(
     Squid log (or ``squid_logformat``) gives the custom ``logformat`` of that log.
 
     ``file_map`` parses and matches the log, billing and SaaS files (:func:`scan_file` on
-    each, results in the order given): in this process by default, as a Ray Data job with
+    each, results in the order given): in this process by default, as Ray tasks with
     ``aisec.scale.ray_file_map``. The DNS maps and squid.conf formats are read first, on
     the driver; reconciliation always runs here.
     """
