@@ -19,6 +19,7 @@ in the same run, with wall-time ratios (the tool's time / aisec's).
 from __future__ import annotations
 
 import argparse
+import compileall
 import struct
 import subprocess
 import sys
@@ -186,6 +187,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="per tool run, seconds")
     args = parser.parse_args()
     TIMEOUT[0] = args.timeout
+    # pip compiles an installed package to bytecode, as the anchors' venv has it; a source
+    # checkout under PYTHONDONTWRITEBYTECODE would recompile aisec on every run (~0.1 s)
+    compileall.compile_dir(str(ROOT / "src" / "aisec"), quiet=1)
     from corpus import build_corpus, torch_checkpoints
 
     bindir = ensure_anchors()

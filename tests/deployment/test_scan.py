@@ -179,6 +179,20 @@ def test_truncations_of_a_real_pickle_are_never_clean(tmp_path: Path) -> None:
         assert scan_file(path).verdict != "clean", cut
 
 
+@pytest.mark.parametrize("width", [1, 100, 255])
+def test_short_strings_across_the_decoders_refills_are_read_whole(
+    tmp_path: Path, width: int
+) -> None:
+    # over 1 MiB of short strings: some straddle the decoder's buffer refills, which once read
+    # them as truncated and called a benign list unverified
+    path = tmp_path / "strings.pkl"
+    items = [f"{i:0{width}d}" for i in range(2_000_000 // (width + 4))]
+    path.write_bytes(pickle.dumps([items, [b"\x01" * width] * 9_000], protocol=4))
+    assert path.stat().st_size > 1 << 20
+    result = scan_file(path)
+    assert result.verdict.value == "clean", [f.detail for f in result.findings]
+
+
 def test_h5_model_config_is_read_with_h5py(tmp_path: Path) -> None:
     h5py = pytest.importorskip("h5py")
     import json

@@ -243,8 +243,8 @@ class ControlOptions:
         """
         if self._recorder is not None:
             return self._recorder
-        from aisec.core.evidence import default_key_path, load_signing_key
-        from aisec.core.evidence.recorder import NullRecorder, StoreRecorder
+        from aisec.core.evidence.recorder import NullRecorder
+        from aisec.core.paths import default_key_path
 
         if self.record is False:
             self._recorder = NullRecorder()
@@ -263,6 +263,9 @@ class ControlOptions:
             )
             self._recorder = NullRecorder()
             return self._recorder
+        from aisec.core.evidence import load_signing_key
+        from aisec.core.evidence.recorder import StoreRecorder
+
         self._recorder = StoreRecorder(self.db, load_signing_key(path))
         return self._recorder
 

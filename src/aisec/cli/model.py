@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import click
 from rich.console import Console
@@ -18,29 +19,33 @@ from aisec.cli._common import (
 )
 from aisec.core.errors import InputError
 from aisec.core.findings import render_findings_text
-from aisec.deployment import (
-    ScanReport,
-    convert_to_safetensors,
-    scan_model,
-)
+from aisec.deployment import ScanReport, scan_model
 
 __all__ = ["model_group"]
 
 
 class _ModelGroup(click.Group):
-    """``sign`` and ``verify`` live in :mod:`aisec.cli.model_sign` and load when used, so a
-    scan does not import the signing and gate code."""
+    """``sign``/``verify`` (:mod:`aisec.cli.model_sign`), ``sweep`` and ``validate`` load when
+    used, so a scan imports neither the signing and gate code nor the sweep or validation
+    stack: they are most of a one-file scan's start-up."""
 
-    _signing = ("sign", "verify")
+    _elsewhere: ClassVar[dict[str, str]] = {
+        "sign": "aisec.cli.model_sign",
+        "verify": "aisec.cli.model_sign",
+        "sweep": "aisec.cli.model_sweep",
+        "validate": "aisec.cli.model_validate",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._signing})
+        return sorted({*super().list_commands(ctx), *self._elsewhere})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self._signing and cmd_name not in self.commands:
-            from aisec.cli.model_sign import register
+        if cmd_name in self._elsewhere and cmd_name not in self.commands:
+            import importlib
 
-            register(self)
+            module = importlib.import_module(self._elsewhere[cmd_name])
+            if hasattr(module, "register"):
+                module.register(self)  # the others attach themselves when imported
         return super().get_command(ctx, cmd_name)
 
 
@@ -57,8 +62,10 @@ def _scan_text(report: ScanReport) -> Callable[[Console], None]:
             lines.append(f"{f.verdict.value.upper():<10} {f.format:<16} {f.path}")
             if f.calls:
                 lines.append(f"{'':<10} calls {', '.join(f.calls)}")
-        if lines:  # one print: rich's per-call rendering dominated folders of tiny files
-            con.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        if lines:  # plain lines, written as they are: rich's rendering of 5,000 of them
+            # (splitting and wrapping a Text) cost more than scanning 5,000 tiny pickles
+            con.file.write("\n".join(lines) + "\n")
+            con.file.flush()
         if report.findings:
             con.print()
             render_findings_text(list(report.findings), con)
@@ -145,6 +152,8 @@ def convert(source: Path, target: str, out: Path, overwrite: bool, opts: Control
     """
     if target != "safetensors":  # pragma: no cover - click restricts the choice
         raise InputError(f"unsupported target {target}")
+    from aisec.deployment import convert_to_safetensors
+
     opts.recorder()  # a bad key fails before the conversion
     result = convert_to_safetensors(source, out, overwrite=overwrite)
 
@@ -156,7 +165,3 @@ def convert(source: Path, target: str, out: Path, overwrite: bool, opts: Control
         )
 
     opts.finish(result, text=text)
-
-
-import aisec.cli.model_sweep  # noqa: E402  - attaches `aisec model sweep`
-import aisec.cli.model_validate  # noqa: E402, F401  - attaches `aisec model validate`

@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "aisec_home",
+    "default_key_path",
     "evidence_root",
     "portable_json",
     "portable_path",
@@ -23,6 +24,13 @@ def aisec_home() -> Path:
     """``$AISEC_HOME`` (the ``.aisec`` folder itself) or ``./.aisec`` in the working directory."""
     env = os.environ.get("AISEC_HOME")
     return Path(env) if env else Path.cwd() / ".aisec"
+
+
+def default_key_path() -> Path:
+    """``$AISEC_KEY`` or ``.aisec/keys/aisec.key`` (here, not in the keys module: deciding
+    whether a run records must not load the cryptography library)."""
+    env = os.environ.get("AISEC_KEY")
+    return Path(env) if env else aisec_home() / "keys" / "aisec.key"
 
 
 # --------------------------------------------------------------------- portable evidence

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from aisec.core.errors import InputError, KeyFileError
-from aisec.core.paths import aisec_home
+from aisec.core.paths import aisec_home, default_key_path
 
 __all__ = [
     "KeyType",
@@ -44,12 +44,6 @@ PubKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 class KeyType(StrEnum):
     ECDSA_P256 = "ecdsa-p256"
     ED25519 = "ed25519"
-
-
-def default_key_path() -> Path:
-    """``$AISEC_KEY`` or ``.aisec/keys/aisec.key``."""
-    env = os.environ.get("AISEC_KEY")
-    return Path(env) if env else aisec_home() / "keys" / "aisec.key"
 
 
 def _key_type(key: PrivateKey | PubKey) -> KeyType:

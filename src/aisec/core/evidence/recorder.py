@@ -11,10 +11,9 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from aisec.core.evidence.attestation import Statement
-from aisec.core.evidence.keys import SigningKey
-
 if TYPE_CHECKING:
+    from aisec.core.evidence.attestation import Statement
+    from aisec.core.evidence.keys import SigningKey
     from aisec.core.evidence.store import EvidenceStore, LogEntry
     from aisec.core.predicates import Predicate
 
@@ -92,11 +91,15 @@ class StoreRecorder:
             return self._store
 
     def record(self, item: Statement | Predicate, *, run_id: str | None = None) -> LogEntry:
+        from aisec.core.evidence.attestation import Statement
+
         statement = item if isinstance(item, Statement) else item.statement()
         return self.store.record(statement, self.key, run_id=run_id)
 
     def record_many(self, items: Sequence[Statement | Predicate]) -> list[LogEntry]:
         """Record many in one transaction of the store (a sweep's batch)."""
+        from aisec.core.evidence.attestation import Statement
+
         statements = [i if isinstance(i, Statement) else i.statement() for i in items]
         return self.store.record_many(statements, self.key)
 

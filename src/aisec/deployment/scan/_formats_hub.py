@@ -23,8 +23,6 @@ import json
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from aisec.deployment.scan import _rules as rules
 from aisec.deployment.scan._policy import classify_callable, is_dangerous
 from aisec.deployment.scan._zip import Buffer
@@ -140,6 +138,8 @@ def scan_mlmodel(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> 
     text = _text(s, buf, member, name)
     if text is None:
         return
+    import yaml  # here, not at the top: importing PyYAML costs a one-file scan ~15 ms
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -182,6 +182,8 @@ def scan_hydra(s: BlobScanner, buf: Buffer, member: str | None, name: str) -> No
     text = _text(s, buf, member, name)
     if text is None:
         return
+    import yaml
+
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError:

@@ -144,6 +144,10 @@ BuildHook = Callable[[Any, Reader, int], Any]
 
 
 _CHUNK = 1 << 20
+# Bytes kept ahead of the decoder: the longest opcode handled inline (SHORT_BINUNICODE or
+# SHORT_BINBYTES: the opcode, a length byte, 255 bytes) never reaches past the buffer unless
+# the input ends there. (With 9, a short string across a 1 MiB refill read as truncated.)
+_AHEAD = 1 + 1 + 255
 _OPCODES = {ord(o.code): o for o in pickletools.opcodes}
 MAX_LINE = 64 * 1024 * 1024
 _COUNT_SIZE = {
@@ -339,10 +343,13 @@ class _Machine:
         p = 0
         ops = 0
         max_ops = self.max_ops
+        ended = False  # the reader has nothing after ``data``: no refill near its end
         try:
             while True:
-                if p + 9 > len(data):
-                    data, at = self._fill(data, p, at, 9)
+                if p + _AHEAD > len(data) and not ended:
+                    before = len(data) - p
+                    data, at = self._fill(data, p, at, _AHEAD)
+                    ended = len(data) - before < _CHUNK
                     p = 0
                     if not data:
                         self.pos = at
@@ -354,6 +361,9 @@ class _Machine:
                     if len(stack) > MAX_STACK or len(memo) > MAX_STACK:
                         self.pos = at
                         return self._unverified(f"stack or memo larger than {MAX_STACK}")
+                if p >= len(data):
+                    self.pos = at + p
+                    return self._unverified("pickle ends before STOP")
                 op = data[p]
                 p += 1
                 ops += 1
@@ -415,6 +425,21 @@ class _Machine:
                     stack.append(PDict())
                 elif op == 0x4E:  # NONE
                     stack.append(None)
+                elif op == 0x88:  # NEWTRUE
+                    stack.append(True)
+                elif op == 0x89:  # NEWFALSE
+                    stack.append(False)
+                elif op == 0x4A:  # BININT J: a signed 4-byte integer
+                    if p + 4 > len(data):
+                        raise EOFError("truncated BININT")
+                    stack.append(int.from_bytes(data[p : p + 4], "little", signed=True))
+                    p += 4
+                elif op == 0x43:  # SHORT_BINBYTES C
+                    n = data[p] if p < len(data) else 0
+                    if p + 1 + n > len(data):
+                        raise EOFError("truncated SHORT_BINBYTES")
+                    stack.append(data[p + 1 : p + 1 + n])
+                    p += 1 + n
                 elif op == 0x30:  # POP
                     if not stack:
                         raise _MalformedError("stack underflow")
@@ -487,7 +512,7 @@ class _Machine:
                     if self._hooked:
                         self._hooked = False
                         if reader.tell() != self._resume:  # the hook consumed bytes
-                            data, at, p = b"", reader.tell(), 0
+                            data, at, p, ended = b"", reader.tell(), 0, False
                         else:
                             reader.seek(at + len(data))
         except (_MalformedError, ValueError, EOFError, UnicodeDecodeError, OverflowError):
