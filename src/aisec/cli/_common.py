@@ -17,14 +17,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar, cast
 
 import click
-from rich.console import Console
 
 from aisec.core.errors import InputError, KeyFileError, MissingExtraError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from aisec.core.evidence import LogEntry, PublicKey
     from aisec.core.evidence.recorder import Recorder
     from aisec.core.findings import Finding, Severity
@@ -140,7 +141,17 @@ def set_quiet(quiet: bool) -> None:
 
 def stderr_console() -> Console:
     """Progress, logs and summaries go to stderr; stdout carries results only."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True, quiet=_QUIET)
+
+
+def stderr_line(text: str) -> None:
+    """One plain line on stderr (a summary), as ``stderr_console().print(text,
+    markup=False)`` writes it, without loading rich for it."""
+    if not _QUIET:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 # tables written to a file, a pipe or a CI log are not wrapped at 80 columns
@@ -148,8 +159,25 @@ _WIDE = 200
 
 
 def stdout_console(out: TextIO) -> Console:
+    from rich.console import Console
+
     wide = None if out.isatty() else _WIDE
     return Console(file=out, highlight=False, soft_wrap=True, width=wide)
+
+
+class _LazyConsole:
+    """The stdout console of :meth:`ControlOptions.finish`, made on first use: a report of
+    plain lines written to ``file`` never loads rich (a fifth of a one-file scan's start-up).
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.file = out
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:  # anything but ``file``: the real console
+        if self._console is None:
+            self._console = stdout_console(self.file)
+        return getattr(self._console, name)
 
 
 def db_option() -> Callable[[F], F]:
@@ -314,18 +342,17 @@ class ControlOptions:
             elif self.fmt is OutputFormat.SARIF:
                 write_json(findings_to_sarif(findings, rules=registry_rules()), fh)
             else:
-                text(stdout_console(fh))
-        err = stderr_console()
+                text(cast("Console", _LazyConsole(fh)))
         if summary:
-            err.print(summary, markup=False)
+            stderr_line(summary)
         entries = self.record_all(outcome.predicates)
         if entries:
             where = self.recorder().where
             numbers = ", ".join(f"#{e.index}" for e in entries)
             noun = "entry" if len(entries) == 1 else "entries"
-            err.print(f"recorded {noun} {numbers} in {where}".rstrip(), markup=False)
+            stderr_line(f"recorded {noun} {numbers} in {where}".rstrip())
         elif self._nothing_recorded:
-            err.print(self._nothing_recorded, markup=False)
+            stderr_line(self._nothing_recorded)
         failed = (
             fail
             if fail is not None

@@ -6,10 +6,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import click
-from rich.console import Console
 
 from aisec.cli._common import (
     ControlOptions,
@@ -20,6 +19,9 @@ from aisec.cli._common import (
 from aisec.core.errors import InputError
 from aisec.core.findings import render_findings_text
 from aisec.deployment import ScanReport, scan_model
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["model_group"]
 
@@ -103,6 +105,7 @@ def scan(paths: tuple[Path, ...], jobs: int, progress: bool | None, opts: Contro
         jobs = os.cpu_count() or 1
     show = sys.stderr.isatty() if progress is None else progress
     if show:
+        from rich.console import Console
         from rich.progress import Progress
 
         with Progress(console=Console(stderr=True), transient=True) as bar:

@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aisec import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "FINDINGS_SCHEMA",
@@ -440,6 +440,8 @@ _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cya
 
 
 def render_findings_text(findings: Iterable[Finding], console: Console) -> None:
+    from rich.markup import escape
+
     """Human-readable listing, most severe first."""
     items = _sorted(findings)
     if not items:
