@@ -161,3 +161,17 @@ def test_a_task_whose_worker_dies_is_run_again(tmp_path: Path, ray_cluster: Any)
     got = dict(map_tasks(ray_cluster, die_once, [(i,) for i in range(5)], shared=str(tmp_path)))
     assert got == {i: i * i for i in range(5)}
     assert (tmp_path / "2.died").exists()  # it did die once, and its retry gave the result
+
+
+def test_rays_auth_enabled_notice_is_dropped_and_its_disabled_warning_kept() -> None:
+    import logging
+
+    from aisec.scale._ray import _DropAuthEnabledNotice
+
+    keep = _DropAuthEnabledNotice()
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("ray", logging.WARNING, __file__, 1, msg, None, None)
+
+    assert not keep.filter(record("Token authentication is enabled for this Ray cluster."))
+    assert keep.filter(record("Token authentication is disabled for this Ray cluster. Anyone"))

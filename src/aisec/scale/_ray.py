@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,21 @@ def _ray() -> Any:
     return ray
 
 
+class _DropAuthEnabledNotice(logging.Filter):
+    """Ray tells stderr that the local cluster it starts has token authentication on (the
+    safe default; stderr carries aisec's own progress and summaries). Its warning that
+    authentication is off still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Token authentication is enabled for this")
+
+
+def _quiet_auth_notice() -> None:
+    log = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    if not any(isinstance(f, _DropAuthEnabledNotice) for f in log.filters):
+        log.addFilter(_DropAuthEnabledNotice())
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None, workers: int | None) -> Iterator[Any]:
     """Ray, connected to ``address`` (``ray://…``, ``host:port`` or ``auto``; KubeRay's head
@@ -37,6 +53,7 @@ def ray_session(address: str | None, workers: int | None) -> Iterator[Any]:
         yield ray
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
+    _quiet_auth_notice()
     try:
         ray.init(
             address=address,
