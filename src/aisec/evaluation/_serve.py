@@ -25,6 +25,10 @@ def _server(state: DemoState, port: int, app: Any = None) -> object:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        # uvicorn's default log_config runs logging.config.dictConfig, which closes every
+        # handler of the process it is started in (absl's closed pytest's stderr); a
+        # server started inside someone's process leaves their logging alone
+        log_config=None,
     )
     return uvicorn.Server(config)
 

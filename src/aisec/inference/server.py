@@ -58,8 +58,9 @@ class GatewayServer:
         self.gateway: Gateway = self.app.state.gateway
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            lifespan="on", **connection_limits(cfg),
+            lifespan="on", log_config=None, **connection_limits(cfg),
         )  # fmt: skip
+        # log_config=None: uvicorn's default runs dictConfig, closing the host's handlers
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
         self.url = ""

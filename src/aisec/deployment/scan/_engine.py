@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aisec.core.digest import digest_file
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding, Severity, Subject
 from aisec.core.predicates.enums import ScanVerdict
@@ -139,6 +138,8 @@ _READ_WHOLE = 64 * 1024
 
 def scan_file(path: str | os.PathLike[str], *, digest: bool = False) -> FileResult:
     """Scan one file. Never executes, imports or deserialises any of its content."""
+    if digest:  # here: a scan that records nothing need not load the hashing code
+        from aisec.core.digest import digest_file
     path = path if isinstance(path, Path) else Path(path)
     display = str(path)
     try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from aisec.deployment.scan import _rules as rules
@@ -386,6 +385,8 @@ TF_DENIED_OPS = frozenset(
 def tf_safe_ops() -> frozenset[str]:
     """The allowlist: ``tf_ops.txt`` (generated from TensorFlow's op registry by
     scripts/gen_tf_ops.py) without the deny list."""
+    from importlib import resources  # ~5 ms to import: only when the data file is read
+
     text = resources.files("aisec.deployment.scan").joinpath("tf_ops.txt").read_text("utf-8")
     names = {line.strip() for line in text.splitlines()}
     return frozenset(n for n in names if n and not n.startswith("#")) - TF_DENIED_OPS

@@ -19,7 +19,6 @@ import _compat_pickle
 import contextlib
 import functools
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 __all__ = [
@@ -255,6 +254,8 @@ def normalise_name(module: str, name: str) -> tuple[str, str]:
 @functools.cache
 def allowlist() -> frozenset[tuple[str, str]]:
     """The generated allowlist (``allowlist.yaml``): (module, name) pairs."""
+    from importlib import resources  # ~5 ms to import: only when the data file is read
+
     import yaml  # here: only a pickle that reaches past the core list needs it
 
     text = resources.files("aisec.deployment.scan").joinpath("allowlist.yaml").read_text("utf-8")
