@@ -97,20 +97,15 @@ def connection_limits(cfg: GuardConfig) -> dict[str, Any]:
     }
 
 
-_CAP_BODY = b'{"error":{"message":"too many connections from this client","type":"refused"}}'
-_CAP_REPLY = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-    b"connection: close\r\ncontent-length: " + str(len(_CAP_BODY)).encode() + b"\r\n\r\n"
-    + _CAP_BODY
-)  # fmt: skip
+def _refusal(status: str, message: str) -> bytes:
+    """A whole HTTP/1.1 reply, written to a socket before any request was parsed."""
+    body = b'{"error":{"message":"' + message.encode() + b'","type":"refused"}}'
+    head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    return head.encode() + f"content-length: {len(body)}\r\n\r\n".encode() + body
 
 
-_LATE_BODY = b'{"error":{"message":"request headers not received in time","type":"refused"}}'
-_LATE_REPLY = (
-    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-    b"connection: close\r\ncontent-length: " + str(len(_LATE_BODY)).encode() + b"\r\n\r\n"
-    + _LATE_BODY
-)  # fmt: skip
+_CAP_REPLY = _refusal("503 Service Unavailable", "too many connections from this client")
+_LATE_REPLY = _refusal("408 Request Timeout", "request headers not received in time")
 
 
 class PerClientHttp(_HttpBase):
